@@ -1,0 +1,18 @@
+# The README's commands. `make run` needs only Python 3.11; `make test` installs the rest.
+.PHONY: run test bench lint messages
+
+run:
+	bash scripts/run.sh
+
+test:
+	bash scripts/test.sh
+
+bench:
+	bash scripts/bench.sh
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+# Refresh the French catalogue after changing user-facing text.
+messages:
+	.venv/bin/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=tests

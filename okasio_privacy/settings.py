@@ -1,0 +1,258 @@
+"""Okasio Privacy settings: one file, driven by the environment (django-environ).
+
+Every variable is listed, alphabetised, in `.env.example` and described in the README.
+Values production needs (SECRET_KEY, SUBJECT_HASH_KEY) have no default here: `make run`
+writes a local `.env` with random ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import environ
+from csp.constants import NONCE, SELF
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    env.read_env(BASE_DIR / ".env")
+
+# --- Core -------------------------------------------------------------------------------
+
+SECRET_KEY = env("SECRET_KEY")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "people",
+    "audit",
+    "rights",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "okasio_privacy.urls"
+WSGI_APPLICATION = "okasio_privacy.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
+                "okasio_privacy.context_processors.controller",
+            ],
+        },
+    },
+]
+
+# --- Database, cache, Celery ------------------------------------------------------------
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+
+# With REDIS_URL set, Redis is the Celery broker and the shared cache (rate limits are
+# shared by every worker). Without it (the quick start), tasks run in-process and the
+# cache is local memory.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Email --------------------------------------------------------------------------------
+
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Okasio <vie-privee@okasio.fr>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Internationalisation and time (STYLE 19) ---------------------------------------------
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", _("French")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+# Legal dates (received_on, due_on) are calendar dates in Paris (REQUIREMENTS A1).
+LEGAL_TIME_ZONE = env("LEGAL_TIME_ZONE", default="Europe/Paris")
+
+# --- Static files -------------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+
+# --- Security -----------------------------------------------------------------------------
+
+# HTTPS is on unless the environment says otherwise (the quick start and the test
+# suite serve plain HTTP on 127.0.0.1).
+HTTPS = env.bool("HTTPS", default=True)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 8 * 60 * 60  # staff sessions end after 8 hours
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "form-action": [SELF],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    },
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Keyed hash of a normalised email: how the audit log and the opposition list name a
+# person without holding their address. Not the Django secret key, so rotating one does
+# not orphan the other.
+SUBJECT_HASH_KEY = env("SUBJECT_HASH_KEY")
+
+# --- Stripe (people/stripe.py is the only module that talks to it) -------------------------
+
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Empty means Stripe itself; tests point it at a local Stripe-compatible server.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+
+# --- Django REST framework and the schema -------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Okasio Privacy API",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+# --- The controller (GDPR 13(1)(a); REQUIREMENTS D3) --------------------------------------
+
+CONTROLLER = {
+    "name": "Okasio SAS",
+    "address": env("CONTROLLER_ADDRESS", default="Okasio SAS, 59000 Lille, France"),
+    "privacy_email": env("PRIVACY_CONTACT_EMAIL", default="vie-privee@okasio.fr"),
+    # No DPO is designated unless one is configured (GDPR 37; REQUIREMENTS D3).
+    "dpo_email": env("DPO_EMAIL", default=""),
+}
+
+# --- Retention periods (months). The inventory points at these names; sweeps, the public
+# data page and the Art. 30 register all read them from here (REQUIREMENTS B15, C8–C10, B11).
+
+RETENTION_MONTHS = {
+    # Non-client prospects: 3 years after collection or last contact they initiated (C8).
+    "prospect": env.int("RETENTION_PROSPECT_MONTHS", default=36),
+    # Client data used for prospecting: 3 years after the relationship ends (C8).
+    "client_prospecting": env.int("RETENTION_CLIENT_PROSPECTING_MONTHS", default=36),
+    # Card details as dispute evidence: 13 months after the debit date (C10, CMF L133-24).
+    "card_evidence": env.int("RETENTION_CARD_EVIDENCE_MONTHS", default=13),
+    # ...15 months for deferred-debit cards (C10).
+    "card_evidence_deferred_debit": env.int("RETENTION_CARD_EVIDENCE_DEFERRED_MONTHS", default=15),
+    # Accounting documents and invoices: 10 years (C9, Code de commerce L123-22).
+    "accounting": env.int("RETENTION_ACCOUNTING_MONTHS", default=120),
+    # Opposition-list entries: at least 3 years (B11). A lower value is refused below.
+    "opposition_list": env.int("RETENTION_OPPOSITION_LIST_MONTHS", default=36),
+    # Technical traces (IP address, browser): 13 months.
+    "technical_traces": env.int("RETENTION_TECHNICAL_TRACES_MONTHS", default=13),
+    # Reviews and activities: while the account lives, then 3 years of inactivity.
+    "account_content": env.int("RETENTION_ACCOUNT_CONTENT_MONTHS", default=36),
+    # Contact requests: 3 years after the last exchange.
+    "contact_requests": env.int("RETENTION_CONTACT_REQUESTS_MONTHS", default=36),
+}
+if RETENTION_MONTHS["opposition_list"] < 36:
+    raise environ.ImproperlyConfigured(
+        "RETENTION_OPPOSITION_LIST_MONTHS must be at least 36 (REQUIREMENTS B11)."
+    )
+
+# --- Logging: no personal data in messages (STYLE 16) -------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    # /i18n/setlang/: the language switch in every page footer
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+# Public pages: French at /, English at /en/
+urlpatterns += i18n_patterns(
+    path("", include("rights.urls")),
+    path("", include("people.urls")),
+    prefix_default_language=False,
+)
