@@ -1,0 +1,99 @@
+"""The legal clock: pure date rules, no models (REQUIREMENTS A1, A2, A4, section E).
+
+Periods follow Regulation 1182/71 as the EDPB reads it (Guidelines 01/2022 §§ 160–161):
+the day of receipt is not counted, a period in months ends on the same date of the last
+month (or that month's last day), and a deadline falling on a Saturday, Sunday or French
+public holiday (Code du travail L3133-1) moves to the next working day.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+EXTENSION_MONTHS = 2  # GDPR 12(3): "two further months", once; never operator-entered (A4)
+
+
+def easter_sunday(year: int) -> date:
+    """Return Easter Sunday of `year` (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 (the algorithm's own name)
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+@cache
+def french_public_holidays(year: int) -> frozenset[date]:
+    """The 11 fêtes légales of Code du travail L3133-1 (Alsace-Moselle extras excluded)."""
+    easter = easter_sunday(year)
+    return frozenset(
+        {
+            date(year, 1, 1),
+            easter + timedelta(days=1),  # Easter Monday
+            date(year, 5, 1),
+            date(year, 5, 8),
+            easter + timedelta(days=39),  # Ascension
+            easter + timedelta(days=50),  # Whit Monday
+            date(year, 7, 14),
+            date(year, 8, 15),
+            date(year, 11, 1),
+            date(year, 11, 11),
+            date(year, 12, 25),
+        }
+    )
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in french_public_holidays(day.year)
+
+
+def next_working_day(day: date) -> date:
+    """Return `day` if it is a French working day, else the next one (Reg. 1182/71 art. 3(4))."""
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def add_months(day: date, months: int) -> date:
+    """Same date `months` later, clamped to that month's last day (Reg. 1182/71 art. 3(2)(c))."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def received_on(received_at: datetime) -> date:
+    """The calendar date of receipt in the legal time zone (A1; a policy choice: Paris)."""
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be timezone-aware")
+    return received_at.astimezone(ZoneInfo(settings.LEGAL_TIME_ZONE)).date()
+
+
+def raw_due_on(received: date) -> date:
+    """One calendar month after receipt, before the weekend/holiday roll (A2 deadline_raw)."""
+    return add_months(received, 1)
+
+
+def due_on(received: date) -> date:
+    """The legal deadline: one month after receipt, rolled to a working day (A2)."""
+    return next_working_day(raw_due_on(received))
+
+
+def extended_due_on(received: date) -> date:
+    """The deadline after the one extension of two further months (A4, section E).
+
+    The sources give no EDPB example, so this is the conservative policy choice of A4:
+    the earlier of receipt + 3 months and the initial raw deadline + 2 months, rolled.
+    """
+    return next_working_day(
+        min(add_months(received, 1 + EXTENSION_MONTHS), add_months(raw_due_on(received), 2))
+    )
