@@ -2,13 +2,14 @@
 
 PYTHON=${PYTHON:-python3.11}
 
-# PostgreSQL, Redis, Chromium and gettext from Debian's packages, when missing and root.
+# PostgreSQL, Redis, Chromium, gettext and docker-compose (to validate the compose file) from Debian's packages, when missing and root.
 ensure_system_packages() {
     local missing=()
     ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
     command -v redis-server >/dev/null || missing+=(redis-server)
     [ -x /usr/bin/chromium ] || missing+=(chromium)
     command -v msgfmt >/dev/null || missing+=(gettext)
+    command -v docker-compose >/dev/null || missing+=(docker-compose)
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" != 0 ]; then
         echo "Missing system packages: ${missing[*]} (install them, or run as root)" >&2

@@ -35,6 +35,21 @@ def _test_settings(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+@pytest.fixture(autouse=True)
+def _tasks_in_process():
+    """Tasks run in-process unless a test asks for the real worker (`celery_worker`).
+
+    Most tests assert on captured on-commit callbacks (STYLE 22); this only keeps stray
+    messages out of the shared Redis queue.
+    """
+    from okasio_privacy.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = eager
+
+
 @pytest.fixture
 def make_person(db):
     from people.models import Person
@@ -82,3 +97,44 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": os.environ.get("CHROMIUM", "/usr/bin/chromium"),
         "args": CHROMIUM_ARGS,
     }
+
+
+# --- A real Celery worker over the private Redis -------------------------------------------
+
+
+@pytest.fixture
+def celery_worker(transactional_db, settings):
+    """Start a real `celery worker` process against the test database and the test Redis.
+
+    Yields the Celery app, configured to send through Redis (not eagerly). Needs REDIS_URL,
+    which `make test` sets to its private Redis.
+    """
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    from okasio_privacy.celery import app
+
+    redis_url = os.environ.get("REDIS_URL")
+    if not redis_url:
+        pytest.fail("REDIS_URL is not set: run the suite through `make test`")
+    db = connection.settings_dict
+    database_url = (
+        f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+        if connection.vendor == "postgresql"
+        else f"sqlite:///{db['NAME']}"
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "okasio_privacy", "worker", "--pool", "solo"]
+        + ["--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+        env={**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url},
+    )
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager = eager
+        worker.terminate()
+        worker.wait(timeout=30)
