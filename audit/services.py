@@ -1,0 +1,176 @@
+"""Appending to the audit log and checking its chain.
+
+`record_event` is the only way rows are written. It refuses personal data in `details`
+(REQUIREMENTS A11: the facts of the procedure, not the material) and names the person
+only by the keyed hash of their email. `verify_chain` re-walks the whole table in id order,
+in chunks, and reports the first row whose link or content does not match.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from django.db import connection, transaction
+
+from audit.hashing import subject_hash
+from audit.models import GENESIS_HASH, ActorType, AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+# Key words that name personal data. A `details` key is refused when any of its words
+# (snake_case, kebab-case or camelCase) is one of these: "ip_address", "firstName" and
+# "email" are refused; "filename", "recipient" and "reason_code" are not.
+PERSONAL_DATA_KEY_WORDS = frozenset(
+    {
+        "address",
+        "birthdate",
+        "email",
+        "firstname",
+        "iban",
+        "ip",
+        "lastname",
+        "mail",
+        "mobile",
+        "name",
+        "password",
+        "phone",
+        "surname",
+        "telephone",
+    }
+)
+EMAIL_LIKE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+ACTION_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+# pg_advisory_xact_lock key that serialises appenders on PostgreSQL ("audit" in ASCII).
+APPEND_LOCK_KEY = 0x6175646974
+
+
+class ChainCheck(NamedTuple):
+    ok: bool
+    first_broken_id: int | None
+    checked: int
+
+
+def record_event(
+    *,
+    action: str,
+    actor_type: ActorType | str,
+    actor_user: AbstractBaseUser | None = None,
+    object_type: str = "",
+    object_ref: str = "",
+    details: dict[str, Any] | None = None,
+    subject_email: str | None = None,
+    now: datetime,
+) -> AuditEvent:
+    """Append one event to the chain and return it.
+
+    `actor_user` is required for ActorType.STAFF and refused otherwise. `details` holds
+    strings, integers, booleans, None, and lists or dicts of them (no floats: they may not
+    survive the database's JSON round trip unchanged). Raise ValueError for an invalid
+    action or actor, a personal-data key in `details` (see PERSONAL_DATA_KEY_WORDS), or an
+    email address anywhere in `details` or `object_ref`.
+
+    The row joins the caller's transaction: if that rolls back, so does the event. On
+    PostgreSQL appenders are serialised by a transaction-level advisory lock (held until the
+    outermost transaction ends), so two of them never chain from the same row; on SQLite
+    the database write lock does the same (a loser gets "database is locked", never a fork).
+    """
+    details = {} if details is None else details
+    _check_event(
+        action=action,
+        actor_type=actor_type,
+        actor_user=actor_user,
+        object_type=object_type,
+        object_ref=object_ref,
+        details=details,
+        now=now,
+    )
+    event = AuditEvent(
+        at=now,
+        actor_type=actor_type,
+        actor_user=actor_user,
+        action=action,
+        object_type=object_type,
+        object_ref=object_ref,
+        details=details,
+        subject_hash=subject_hash(subject_email) if subject_email else "",
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
+        last_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        event.prev_hash = last_hash or GENESIS_HASH
+        event.hash = event.compute_hash()
+        event.save(force_insert=True)
+    return event
+
+
+def verify_chain(*, chunk_size: int = 2000) -> ChainCheck:
+    """Walk the log in id order and return (ok, first broken row's id or None, rows checked).
+
+    A row is broken when its `prev_hash` is not the previous row's `hash` (a row deleted,
+    inserted or moved before it) or its `hash` does not match its content (the row edited).
+    Rows are streamed `chunk_size` at a time, so memory does not grow with the table.
+    """
+    expected_prev = GENESIS_HASH
+    checked = 0
+    for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
+        checked += 1
+        if event.prev_hash != expected_prev or event.hash != event.compute_hash():
+            return ChainCheck(ok=False, first_broken_id=event.pk, checked=checked)
+        expected_prev = event.hash
+    return ChainCheck(ok=True, first_broken_id=None, checked=checked)
+
+
+def _check_event(
+    *,
+    action: str,
+    actor_type: ActorType | str,
+    actor_user: AbstractBaseUser | None,
+    object_type: str,
+    object_ref: str,
+    details: dict[str, Any],
+    now: datetime,
+) -> None:
+    if not ACTION_CODE.fullmatch(action or ""):
+        raise ValueError(f"Audit action must be a dotted code like 'request.submitted': {action!r}")
+    if actor_type not in ActorType.values:
+        raise ValueError(f"Unknown audit actor type: {actor_type!r}")
+    if (actor_type == ActorType.STAFF) != (actor_user is not None):
+        raise ValueError("actor_user is required for staff events and refused for the others")
+    if object_ref and not object_type:
+        raise ValueError("object_ref needs an object_type")
+    if EMAIL_LIKE.search(object_ref):
+        raise ValueError("object_ref must be a code, not an email address")
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    if not isinstance(details, dict):
+        raise ValueError("details must be a dict")
+    _check_details(details, path="details")
+
+
+def _check_details(value: Any, *, path: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{path}: keys must be strings")
+            words = re.split(r"[^a-z0-9]+", _CAMEL_BOUNDARY.sub("_", key).lower())
+            if PERSONAL_DATA_KEY_WORDS.intersection(words):
+                raise ValueError(f"{path}: {key!r} names personal data; the audit log holds none")
+            _check_details(key, path=path)
+            _check_details(item, path=f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_details(item, path=f"{path}[{index}]")
+    elif isinstance(value, str):
+        if EMAIL_LIKE.search(value):
+            raise ValueError(f"{path}: looks like an email address; the audit log holds none")
+    elif isinstance(value, float):
+        raise ValueError(f"{path}: floats are not allowed (store a string or an integer)")
+    elif value is not None and not isinstance(value, int):  # bool is an int
+        raise ValueError(f"{path}: {type(value).__name__} is not allowed")
