@@ -37,7 +37,9 @@ class PersonQuerySet(models.QuerySet):
 
 
 class Person(models.Model):
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(
+        _("customer reference"), default=uuid.uuid4, unique=True, editable=False
+    )
     email = models.EmailField(_("email address"))
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
