@@ -168,7 +168,7 @@ def test_it_keeps_one_chain_under_concurrent_writers(truncatable_audit_log, tran
                         now=NOW,
                     )
                     connection.cursor().execute("SELECT pg_sleep(0.002)")
-        except BaseException as exc:  # noqa: BLE001 (reported by the main thread)
+        except BaseException as exc:  # reported by the main thread
             errors.append(exc)
         finally:
             connection.close()
