@@ -120,7 +120,7 @@ class Retention:
         return retention_months(self.setting_key) if self.setting_key else None
 
     def describe(self) -> str:
-        """Return the rule in words, in the active language, e.g. "3 years after the debit date"."""
+        """Return the rule in words, in the active language ("N months after the visit")."""
         if self.months is None:
             text = str(self.start)
         else:
@@ -491,7 +491,7 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.STRIPE,
     ),
-    # people.Purchase: invoice data (10 years) and card evidence (13/15 months) on one row
+    # people.Purchase: invoice data (accounting period) and card evidence (C10) on one row
     *_declare(
         "people.Purchase",
         "person",
