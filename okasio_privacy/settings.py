@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -108,7 +109,12 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE = {
+    "verify-audit-chain": {
+        "task": "audit.tasks.verify_audit_chain",
+        "schedule": crontab(minute=30, hour=2),  # https://crontab.guru/#30_2_*_*_*
+    },
+}
 
 # --- Email --------------------------------------------------------------------------------
 
