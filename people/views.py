@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from . import inventory
-
-DPO_GROUP = "DPO"
+from .models import DPO_GROUP
 
 
 def is_dpo(user) -> bool:
