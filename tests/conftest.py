@@ -154,3 +154,32 @@ def celery_worker(transactional_db, settings):
         app.conf.task_always_eager = eager
         worker.terminate()
         worker.wait(timeout=30)
+
+
+# --- people: more factories (STYLE 21: setdefault) ------------------------------------------
+
+
+@pytest.fixture
+def make_purchase(db):
+    """A one-off purchase with its invoice and the card used (dispute evidence, C10)."""
+    from people.models import Purchase, PurchaseKind
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(**kwargs) -> Purchase:
+        n = next(counter)
+        kwargs.setdefault("stripe_charge_id", f"ch_test{n:06d}")
+        kwargs.setdefault("kind", PurchaseKind.ONE_OFF)
+        kwargs.setdefault("description", "Escape game")
+        kwargs.setdefault("amount_cents", 2500)
+        kwargs.setdefault("debited_on", NOW.date())
+        kwargs.setdefault("invoice_number", f"F-TEST-{n:06d}")
+        kwargs.setdefault("invoiced_on", kwargs["debited_on"])
+        kwargs.setdefault("billing_name", "Alice Martin")
+        kwargs.setdefault("card_brand", "visa")
+        kwargs.setdefault("card_last4", "4242")
+        kwargs.setdefault("card_exp_month", 4)
+        kwargs.setdefault("card_exp_year", NOW.year + 2)
+        return Purchase.objects.create(**kwargs)
+
+    return make
