@@ -25,6 +25,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test (live_server, the real worker, threads) rolls back serialised.
+
+    A plain flush would drop the rows migrations create (the DPO group) and recreate content
+    types with new ids, which breaks the tests that follow; serialised rollback restores them.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            {"transactional_db", "live_server", "celery_worker"} & set(item.fixturenames)
+            or (marker is not None and marker.kwargs.get("transaction"))
+        ) and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            item.add_marker(
+                pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
+            )
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Let test flushes TRUNCATE the audit log, in the test database only.
