@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import authentication, exceptions, permissions, serializers, status
 from rest_framework.request import Request
@@ -71,6 +72,22 @@ class PlatformToken(ServiceTokenAuthentication):
     setting = "PLATFORM_API_TOKENS"
 
 
+class OppositionTokenScheme(OpenApiAuthenticationExtension):
+    target_class = OppositionToken
+    name = "oppositionToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {"type": "http", "scheme": "bearer", "description": "OPPOSITION_API_TOKENS"}
+
+
+class PlatformTokenScheme(OpenApiAuthenticationExtension):
+    target_class = PlatformToken
+    name = "platformToken"
+
+    def get_security_definition(self, auto_schema: object) -> dict:
+        return {"type": "http", "scheme": "bearer", "description": "PLATFORM_API_TOKENS"}
+
+
 class IsServiceClient(permissions.BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.user, ServiceClient)
@@ -106,6 +123,9 @@ class CookieBannerAPI(APIView):
     permission_classes = [permissions.AllowAny]
 
     class ChoiceInputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CookieChoiceInput"
+
         browser_id = serializers.UUIDField(required=False, allow_null=True)
         version = serializers.CharField(max_length=64)
         choices = serializers.DictField(child=serializers.BooleanField())
@@ -117,6 +137,9 @@ class CookieBannerAPI(APIView):
             return value
 
     class ChoiceOutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CookieChoiceOutput"
+
         browser_id = serializers.UUIDField()
         version = serializers.CharField()
         choices = serializers.DictField(child=serializers.BooleanField())
@@ -125,6 +148,9 @@ class CookieBannerAPI(APIView):
         max_age = serializers.IntegerField()
 
     class StateOutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "CookieBannerState"
+
         version = serializers.CharField()
         ask = serializers.BooleanField()
         browser_id = serializers.UUIDField(allow_null=True)
@@ -164,7 +190,12 @@ class CookieBannerAPI(APIView):
         serializer = self.ChoiceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            stored = services.record_cookie_choice(**serializer.validated_data, now=timezone.now())
+            stored = services.record_cookie_choice(
+                browser_id=serializer.validated_data.get("browser_id"),
+                version=serializer.validated_data["version"],
+                choices=serializer.validated_data["choices"],
+                now=timezone.now(),
+            )
         except services.StaleBannerVersion:
             response = Response(
                 {"detail": "The banner changed: reload it and choose again."},
@@ -208,11 +239,17 @@ class OppositionCheckAPI(APIView):
     permission_classes = [IsServiceClient]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OppositionCheckInput"
+
         emails = serializers.ListField(
             child=serializers.EmailField(), max_length=OPPOSITION_CHECK_MAX_BATCH
         )
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "OppositionCheckOutput"
+
         opposed = serializers.ListField(child=serializers.BooleanField())
 
     @extend_schema(
@@ -243,6 +280,9 @@ class SavedCardWithdrawAPI(APIView):
     permission_classes = [IsServiceClient]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "SavedCardWithdrawInput"
+
         email = serializers.EmailField()
         payment_method = serializers.CharField(max_length=255)
 
