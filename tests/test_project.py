@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from babel.messages.pofile import read_po
 from django.core.management import call_command
 
