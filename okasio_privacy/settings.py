@@ -109,7 +109,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+CELERY_BEAT_SCHEDULE = {
+    "verify-audit-chain": {
+        "task": "audit.tasks.verify_audit_chain",
+        "schedule": crontab(minute=30, hour=2),  # https://crontab.guru/#30_2_*_*_*
+    },
     # The outbox relay: sends any email still pending (broker down when it was queued...).
     "rights-relay-pending-emails": {
         "task": "rights.tasks.relay_pending_emails",
