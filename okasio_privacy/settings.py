@@ -261,7 +261,9 @@ SPECTACULAR_SETTINGS = {
 
 CONTROLLER = {
     "name": "Okasio SAS",
-    "address": env("CONTROLLER_ADDRESS", default="Okasio SAS, 59000 Lille, France"),
+    "address": env(
+        "CONTROLLER_ADDRESS", default="8 rue du Chevalier Français, 59800 Lille, France"
+    ),
     "privacy_email": env("PRIVACY_CONTACT_EMAIL", default="vie-privee@okasio.fr"),
     # No DPO is designated unless one is configured (GDPR 37; REQUIREMENTS D3).
     "dpo_email": env("DPO_EMAIL", default=""),

@@ -129,7 +129,7 @@ class Retention:
                 "duration": _duration(self.months),
                 "start": self.start,
             }
-        return f"{capfirst(str(self.applies_to))}: {text}" if self.applies_to else capfirst(text)
+        return labelled(capfirst(str(self.applies_to)), text) if self.applies_to else capfirst(text)
 
 
 @dataclass(frozen=True, eq=False)
@@ -471,7 +471,7 @@ FIELDS: tuple[Field, ...] = (
         erasure=Erasure.DELETE,
         erasure_note=_(
             "A keyed hash of the address joins the opposition list, so it is never "
-            "imported again for marketing (REQUIREMENTS B11)"
+            "imported again for marketing"
         ),
         portable=True,
         source=Source.PROVIDED,
@@ -1063,15 +1063,17 @@ def register_rows() -> list[dict[str, str]]:
                 "dpo": dpo_text,
                 "purposes": _join(p.label for p in activity.purposes),
                 "legal_bases": _join(
-                    f"{p.label}: {p.legal_basis.label}"
+                    labelled(p.label, p.legal_basis.label)
                     + (f" ({p.legitimate_interest})" if p.legitimate_interest else "")
                     for p in activity.purposes
                 ),
                 "data_subjects": _join(activity.data_subjects),
                 "data_categories": _join(c.label for c in activity.categories()),
-                "recipients": _join(f"{r.name} ({r.country}): {r.role}" for r in recipients_),
+                "recipients": _join(
+                    labelled(f"{r.name} ({r.country})", r.role) for r in recipients_
+                ),
                 "transfers": _join(
-                    f"{r.name} ({r.country}): {r.transfer_basis}"
+                    labelled(f"{r.name} ({r.country})", r.transfer_basis)
                     for r in recipients_
                     if r.transfer_basis is not NO_TRANSFER
                 )
@@ -1093,6 +1095,11 @@ def _label(model: type[models.Model] | str) -> str:
 def _unique(items: Iterable) -> list:
     """Return the items without repeats (compared by identity), in first-seen order."""
     return list({id(item): item for item in items}.values())
+
+
+def labelled(label: object, value: object) -> str:
+    """Return "label: value" with the active language's punctuation (French: "label : value")."""
+    return gettext("%(label)s: %(value)s") % {"label": label, "value": value}
 
 
 def _join(texts: Iterable[object]) -> str:

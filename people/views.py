@@ -4,6 +4,8 @@ import csv
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -16,7 +18,7 @@ from . import inventory
 from .models import DPO_GROUP
 
 
-def is_dpo(user) -> bool:
+def is_dpo(user: AbstractBaseUser | AnonymousUser) -> bool:
     """Return whether the user may see the DPO's documents: a DPO staff member or a superuser."""
     if not (user.is_authenticated and user.is_active):
         return False

@@ -10,7 +10,6 @@ from audit.services import record_event
 from tests.conftest import NOW
 
 ROW_TRIGGER = "audit_auditevent_append_only"
-TRUNCATE_TRIGGER = "audit_auditevent_no_truncate"
 
 
 @pytest.fixture
@@ -39,23 +38,3 @@ def tamper(db):
                 cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {ROW_TRIGGER}")
 
     return run
-
-
-@pytest.fixture
-def truncatable_audit_log(django_db_setup, django_db_blocker):
-    """Let the flush that ends a transactional test TRUNCATE the audit log (PostgreSQL).
-
-    Request it before `transactional_db`, so it is set up before and torn down after the
-    flush. Restores the trigger to the state it found.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = %s", [TRUNCATE_TRIGGER])
-        (state,) = cursor.fetchone()
-        cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {TRUNCATE_TRIGGER}")
-    yield
-    if state != "D":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {TRUNCATE_TRIGGER}")

@@ -150,7 +150,7 @@ def test_it_protects_staff_who_acted_from_deletion(make_event, charlie):
 
 
 @on_postgresql
-def test_it_keeps_one_chain_under_concurrent_writers(truncatable_audit_log, transactional_db):
+def test_it_keeps_one_chain_under_concurrent_writers(transactional_db):
     writers, per_writer = 4, 10
     barrier = threading.Barrier(writers)
     errors: list[BaseException] = []

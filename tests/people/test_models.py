@@ -4,7 +4,7 @@ import pytest
 from django.apps import apps
 from django.db import IntegrityError
 
-from people.models import Person, Purchase, PurchaseKind, Role
+from people.models import Person, Role
 from tests.conftest import NOW
 
 PROJECT_APPS = ["people", "audit", "rights", "consent", "retention"]
@@ -50,28 +50,17 @@ def test_it_refuses_a_relationship_end_for_someone_who_was_never_a_client(make_p
         make_person(client_relationship_ended_at=NOW)
 
 
-def _purchase(person: Person, **kwargs) -> Purchase:
-    kwargs.setdefault("stripe_charge_id", "ch_1")
-    kwargs.setdefault("kind", PurchaseKind.ONE_OFF)
-    kwargs.setdefault("description", "Escape game")
-    kwargs.setdefault("amount_cents", 2500)
-    kwargs.setdefault("debited_on", NOW.date())
-    kwargs.setdefault("invoice_number", "F-2026-0001")
-    kwargs.setdefault("invoiced_on", NOW.date())
-    kwargs.setdefault("billing_name", "Alice Martin")
-    return Purchase.objects.create(person=person, **kwargs)
-
-
-def test_it_keeps_the_card_details_together_or_blanks_them_together(alice):
-    _purchase(alice, card_brand="visa", card_last4="4242", card_exp_month=4, card_exp_year=2028)
-    _purchase(alice, stripe_charge_id="ch_2", invoice_number="F-2026-0002")  # blanked
+def test_it_keeps_the_card_details_together_or_blanks_them_together(alice, make_purchase):
+    make_purchase(person=alice)
+    blank = {"card_brand": "", "card_last4": "", "card_exp_month": None, "card_exp_year": None}
+    make_purchase(person=alice, **blank)
     with pytest.raises(IntegrityError):
-        _purchase(alice, stripe_charge_id="ch_3", invoice_number="F-3", card_last4="4242")
+        make_purchase(person=alice, **{**blank, "card_last4": "4242"})
 
 
-def test_it_keeps_the_invoice_when_the_person_is_deleted(alice):
+def test_it_keeps_the_invoice_when_the_person_is_deleted(alice, make_purchase):
     # B4, C9: the invoice carries its own billing name and stays 10 years.
-    purchase = _purchase(alice)
+    purchase = make_purchase(person=alice)
     alice.delete()
     purchase.refresh_from_db()
     assert purchase.person is None
