@@ -70,7 +70,7 @@ class RequestForm(forms.Form):
                     self.kind, {f: cleaned.get(f, "") for f in self.detail_fields}
                 )
             except ValidationError as exc:
-                self._update_errors(exc)
+                self.add_error(None, exc)
         return cleaned
 
     @property
