@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -378,6 +379,35 @@ RIGHTS_PROOF_RETENTION = Retention(
     _("as long as the proof may be needed [period to be set by the DPO: REQUIREMENTS A11]"),
 )
 
+RIGHTS_REQUEST_RETENTION = (
+    Retention(
+        "rights_requests",
+        _("the request is closed"),
+        applies_to=_("confirmed requests [period to be confirmed by the DPO: REQUIREMENTS A11]"),
+    ),
+    Retention(
+        "unconfirmed_requests",
+        _("the confirmation link expired"),
+        applies_to=_("requests never confirmed"),
+    ),
+)
+SENT_EMAIL_RETENTION = Retention(
+    None,
+    lazy(
+        lambda: (
+            gettext("%(days)s days after sending, then deleted")
+            % {"days": settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS}
+        ),
+        str,
+    )(),
+)
+SIGN_IN_LINK_RETENTION = Retention(
+    None, _("until the link expires, for sign-in links; with the request, for the others")
+)
+RIGHTS_KEEP_REASON = _(
+    "GDPR 5(2) and 17(3)(b): proof that your requests were received and answered in time"
+)
+
 # --- The fields -------------------------------------------------------------------------------
 
 
@@ -712,7 +742,84 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
-    # rights.*, consent.*, retention.*: declare their personal-data fields here.
+    # rights.DataSubjectRequest: kept as proof after an erasure request (A11); legal
+    # obligation, so not portable (GDPR 20(1))
+    *_declare(
+        "rights.DataSubjectRequest",
+        "email name language details",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.PROVIDED,
+    ),
+    *_declare(
+        "rights.DataSubjectRequest",
+        "code kind status channel received_at received_on raw_due_on due_on extended_at "
+        "extension_reason extension_justification extended_due_on confirmed_at reminded_at "
+        "closed_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.RequestStep and rights.RequestPause: the history the person sees on the tracker
+    *_declare(
+        "rights.RequestStep",
+        "request kind at message",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    *_declare(
+        "rights.RequestPause",
+        "request reason asked_at paused_from paused_until",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.SecretLink: confirmation, tracker and sign-in links (the token is never stored)
+    *_declare(
+        "rights.SecretLink",
+        "request email created_at expires_at used_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=(SIGN_IN_LINK_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.OutgoingEmail: the outbox; what we wrote to you, purged soon after sending
+    *_declare(
+        "rights.OutgoingEmail",
+        "request to language subject body_text body_html created_at sent_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=(SENT_EMAIL_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # consent.*, retention.*: declare their personal-data fields here.
 )
 
 # Fields that hold no personal data, with the reason. Every model's `id` is here.
@@ -729,8 +836,23 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "people.ContactRequest",
             "people.TechnicalTrace",
             "audit.AuditEvent",
+            "rights.DataSubjectRequest",
+            "rights.RequestStep",
+            "rights.RequestPause",
+            "rights.SecretLink",
+            "rights.OutgoingEmail",
         ]
     },
+    ("rights.DataSubjectRequest", "logged_by"): "the Okasio staff account that logged it: "
+    "staff data, not the person's",
+    ("rights.RequestPause", "decided_by"): "the Okasio staff account that decided: staff data",
+    ("rights.SecretLink", "purpose"): "confirm, tracker or sign-in: a category",
+    ("rights.SecretLink", "token_hash"): "SHA-256 of a random token; the token itself is "
+    "never stored",
+    ("rights.OutgoingEmail", "code"): "a random public code (UUID) of the email",
+    ("rights.OutgoingEmail", "template"): "the name of an email template",
+    ("rights.OutgoingEmail", "status"): "delivery state",
+    ("rights.OutgoingEmail", "attempts"): "number of delivery attempts",
     ("people.Activity", "is_private"): "a setting of the activity, not about a person",
     ("audit.AuditEvent", "at"): "when a procedural step happened; tied to a person only "
     "through subject_hash",
