@@ -110,8 +110,8 @@ def test_it_refuses_a_receipt_date_in_the_future(bob):
         )
 
 
-def test_it_logs_through_the_admin_add_form(client, bob):
-    client.force_login(bob)
+def test_it_logs_through_the_admin_add_form(staff_client, bob):
+    client = staff_client(bob)
     response = client.post(
         "/admin/rights/datasubjectrequest/add/",
         {
@@ -137,8 +137,8 @@ def test_it_logs_through_the_admin_add_form(client, bob):
     assert client.post(f"/admin/rights/datasubjectrequest/{dsr.pk}/delete/").status_code == 403
 
 
-def test_it_refuses_a_future_date_in_the_admin(client, bob):
-    client.force_login(bob)
+def test_it_refuses_a_future_date_in_the_admin(staff_client, bob):
+    client = staff_client(bob)
     response = client.post(
         "/admin/rights/datasubjectrequest/add/",
         {
