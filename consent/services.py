@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +27,7 @@ from audit.models import ActorType
 from audit.services import record_event
 from people import stripe as people_stripe
 from people.models import Person, SavedCard
+from rights import emails
 
 from . import banner
 from .models import (
@@ -346,30 +346,35 @@ def may_send_marketing(*, email: str, now: datetime) -> bool:
 
 
 def send_marketing_email(
-    *, email: str, template: str, context: dict[str, Any], now: datetime
+    *,
+    email: str,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    language: str = settings.LANGUAGE_CODE,
 ) -> bool:
     """Send one marketing email if the address may receive it; return whether it was queued.
 
-    `template` names `templates/emails/marketing/<template>.{subject.txt,txt,html}`. Every
-    message carries the unsubscribe link, the objection block (B9) and the RFC 8058 headers.
+    `template` names `templates/emails/marketing/<template>/`. Every message carries the
+    unsubscribe link, the objection block (B9) and the RFC 8058 headers.
     """
     if not may_send_marketing(email=email, now=now):
         return False
     url = unsubscribe_url(email=email)
-    context = {**context, "unsubscribe_url": url}
-    base = f"emails/marketing/{template}"
-    subject = render_to_string(f"{base}.subject.txt", context).strip()
+    subject, text, html = emails.render(
+        f"marketing/{template}", context={**context, "unsubscribe_url": url}, language=language
+    )
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"{base}.txt", context),
+        body=text,
         to=[email],
         headers={
             "List-Unsubscribe": f"<{url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     )
-    message.attach_alternative(render_to_string(f"{base}.html", context), "text/html")
-    # The outbox (rights.OutgoingEmail) replaces this once merged.
+    message.attach_alternative(html, "text/html")
+    # Not the rights outbox yet: OutgoingEmail has no headers field for List-Unsubscribe.
     transaction.on_commit(partial(message.send, fail_silently=False))
     return True
 

@@ -4,18 +4,16 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from people import inventory
 from people.models import SavedCard
+from rights import views as rights_views
 
 from . import banner, services
 from .models import Action, ConsentSource, Purpose, TextKind
-
-# The privacy space (rights app) signs the person in by an emailed link and keeps the
-# verified address under this session key; these pages only read it.
-PRIVACY_EMAIL_SESSION_KEY = "privacy_email"
 
 
 @require_GET
@@ -60,14 +58,16 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 # --- The person's consents, in the privacy space (B12, C10) ---------------------------------
 
 
-def _privacy_email(request: HttpRequest) -> str | None:
-    return request.session.get(PRIVACY_EMAIL_SESSION_KEY)
+def _privacy_email(request: HttpRequest) -> str:
+    """The verified address of the privacy space (rights app), or "" when signed out."""
+    return rights_views.space_email(request, timezone.now())
 
 
 def _sign_in_needed(request: HttpRequest) -> HttpResponse:
-    return render(request, "consent/sign_in_needed.html", status=403)
+    return redirect("rights:space_sign_in")
 
 
+@never_cache
 @require_GET
 def my_consents(request: HttpRequest) -> HttpResponse:
     email = _privacy_email(request)
@@ -87,6 +87,7 @@ def my_consents(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @require_POST
 def set_marketing(request: HttpRequest) -> HttpResponse:
     email = _privacy_email(request)
@@ -100,6 +101,7 @@ def set_marketing(request: HttpRequest) -> HttpResponse:
     return redirect("consent:my_consents")
 
 
+@never_cache
 @require_POST
 def withdraw_card(request: HttpRequest, payment_method: str) -> HttpResponse:
     email = _privacy_email(request)

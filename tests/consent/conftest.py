@@ -13,11 +13,17 @@ def _consent_settings(settings):
 
 @pytest.fixture
 def privacy_client(client):
-    """A client signed in to the privacy space as alice@example.fr (the rights app's key)."""
+    """A client signed in to the privacy space (rights app) as alice@example.fr."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from rights.views import SPACE_SESSION_KEY
 
     def sign_in(email: str = "alice@example.fr"):
         session = client.session
-        session["privacy_email"] = email
+        until = timezone.now() + timedelta(minutes=30)
+        session[SPACE_SESSION_KEY] = {"email": email, "until": until.isoformat()}
         session.save()
         return client
 

@@ -7,12 +7,10 @@ from consent.models import ConsentSource
 from tests.conftest import NOW
 
 
-def test_it_shows_records_read_only_with_rates(client, bob, db):
+def test_it_shows_records_read_only_with_rates(staff_client, bob, db):
     services.grant_marketing(email="a@example.fr", source=ConsentSource.SIGNUP, now=NOW)
     services.withdraw_marketing(email="b@example.fr", source=ConsentSource.SIGNUP, now=NOW)
-    bob.is_superuser = True
-    bob.save()
-    client.force_login(bob)
+    client = staff_client(bob)  # the DPO group may view, nothing more
     page = client.get("/admin/consent/consentrecord/").content.decode()
     assert 'id="consent-rates"' in page
     assert "50 %" in page
@@ -20,10 +18,8 @@ def test_it_shows_records_read_only_with_rates(client, bob, db):
     assert client.get("/admin/consent/consentrecord/add/").status_code == 403
 
 
-def test_it_finds_a_persons_records_by_email(client, bob, db):
+def test_it_finds_a_persons_records_by_email(staff_client, bob, db):
     services.grant_marketing(email="a@example.fr", source=ConsentSource.SIGNUP, now=NOW)
-    bob.is_superuser = True
-    bob.save()
-    client.force_login(bob)
+    client = staff_client(bob)
     page = client.get("/admin/consent/consentrecord/", {"q": "A@example.fr"}).content.decode()
     assert "1 consent record" in page

@@ -111,16 +111,10 @@ def test_it_sends_nothing_to_someone_who_may_not_receive_marketing(
 
 
 def test_it_puts_the_unsubscribe_link_and_the_objection_block_in_every_marketing_template():
-    # B9, B10: a template lint. Every marketing body template includes the objection block,
-    # which carries the unsubscribe link.
-    bodies = [
-        p
-        for p in TEMPLATES.iterdir()
-        if p.suffix in {".txt", ".html"}
-        and not p.name.startswith("_")
-        and not p.name.endswith(".subject.txt")
-    ]
-    assert bodies
+    # B9, B10: a template lint. Every marketing body includes the objection block, which
+    # carries the unsubscribe link.
+    bodies = list(TEMPLATES.glob("*/body.txt")) + list(TEMPLATES.glob("*/body.html"))
+    assert len(bodies) >= 2
     for path in bodies:
         source = path.read_text()
         assert re.search(r'{%\s*include\s+"emails/marketing/_objection\.(txt|html)"', source), path

@@ -9,8 +9,15 @@ from tests.conftest import NOW
 
 def test_it_needs_the_privacy_space_session(client, db):
     response = client.get("/vie-privee/consentements/")
-    assert response.status_code == 403
-    assert client.post("/vie-privee/consentements/marketing/").status_code == 403
+    assert response.status_code == 302 and response["Location"] == "/espace/connexion/"
+    response = client.post("/vie-privee/consentements/marketing/", {"marketing": "on"})
+    assert response.status_code == 302
+    assert not ConsentRecord.objects.exists()
+
+
+def test_it_is_linked_from_the_privacy_space(privacy_client, db):
+    page = privacy_client().get("/espace/").content.decode()
+    assert 'href="/vie-privee/consentements/"' in page
 
 
 def test_it_shows_the_marketing_box_unticked_by_default(privacy_client, db):
