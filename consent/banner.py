@@ -138,6 +138,16 @@ def _snapshot(language: str, months: int) -> dict[str, Any]:
         }
 
 
+def snapshot_json(language: str) -> str:
+    """The banner in one language, as JSON text (what the API sends every visitor)."""
+    return _snapshot_json(language, choice_months())
+
+
+@lru_cache(maxsize=16)
+def _snapshot_json(language: str, months: int) -> str:
+    return json.dumps(_snapshot(language, months), ensure_ascii=False)
+
+
 def full_snapshot() -> dict[str, Any]:
     """The banner in every language: what a version stands for (C4)."""
     return {code: snapshot(code) for code, _name in settings.LANGUAGES}
