@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "people",
     "audit",
     "rights",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -108,7 +110,13 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
+    "retention-sweeps": {
+        "task": "retention.tasks.run_all_sweeps",
+        "schedule": crontab(minute=30, hour=3),  # https://crontab.guru/#30_3_*_*_*
+    },
+}
 
 # --- Email --------------------------------------------------------------------------------
 
@@ -162,6 +170,8 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # staff sessions end after 8 hours
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -247,10 +257,18 @@ RETENTION_MONTHS = {
     # Contact requests: 3 years after the last exchange.
     "contact_requests": env.int("RETENTION_CONTACT_REQUESTS_MONTHS", default=36),
 }
+# Prospects asked to stay in touch at the end of their period are deleted when no explicit
+# "yes" came within this many days of the email (C8, a policy choice).
+RETENTION_REPERMISSION_GRACE_DAYS = env.int("RETENTION_REPERMISSION_GRACE_DAYS", default=30)
 if RETENTION_MONTHS["opposition_list"] < 36:
     raise environ.ImproperlyConfigured(
         "RETENTION_OPPOSITION_LIST_MONTHS must be at least 36 (REQUIREMENTS B11)."
     )
+
+# --- Health (/healthz) --------------------------------------------------------------------
+
+# /healthz answers 503 when a policy's last successful sweep is older than this.
+HEALTHZ_MAX_SWEEP_AGE_HOURS = env.int("HEALTHZ_MAX_SWEEP_AGE_HOURS", default=26)
 
 # --- Logging: no personal data in messages (STYLE 16) -------------------------------------
 

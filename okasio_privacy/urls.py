@@ -4,15 +4,20 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from retention.views import healthz
+
 urlpatterns = [
     # /i18n/setlang/: the language switch in every page footer
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # /healthz: database, Redis and the sweeps, for the load balancer and monitoring
+    path("healthz", healthz, name="healthz"),
 ]
 
 # Public pages: French at /, English at /en/
 urlpatterns += i18n_patterns(
     path("", include("rights.urls")),
     path("", include("people.urls")),
+    path("", include("retention.urls")),
     prefix_default_language=False,
 )
