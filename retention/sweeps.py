@@ -15,7 +15,7 @@ registry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -141,51 +141,55 @@ def batch_committed(batch: SweepResult) -> None:
 def _in_batches(
     matched: QuerySet,
     *,
+    conditions: tuple[Exists, ...] = (),
     held: Exists,
     dry_run: bool,
     batch_size: int,
     act: Callable[[list[int]], int],
     action: str,
 ) -> SweepResult:
-    """Apply `act` to the unheld rows of `matched`, `batch_size` primary keys at a time.
+    """Apply `act` to the rows of `matched` that meet `conditions` and are not held,
+    `batch_size` primary keys at a time.
 
-    Each batch selects its keys (after the last one done) with FOR UPDATE SKIP LOCKED on
-    PostgreSQL, so a row a person is editing is left for the next run, and so two workers
-    given disjoint key ranges never touch the same rows. The rule is re-evaluated at each
-    batch: a row that stopped matching meanwhile (a prospect who clicked) is left alone.
+    `matched` holds the plain column filters of the rule (what an index can serve);
+    `conditions` the ones that look at other tables. Each batch first takes the next
+    `batch_size` keys of `matched` after the last one done (a walk along the primary key),
+    then, in one short transaction, keeps those that meet the conditions, locks them (FOR
+    UPDATE SKIP LOCKED on PostgreSQL: a row a person is editing is left for the next run)
+    and acts on them. Two steps, because given a range bound and a semi-join PostgreSQL
+    may scan the other table from its start at every batch. The rule is re-evaluated at
+    each batch: a row that stopped matching meanwhile (a prospect who clicked) is left.
     """
-    held_count = matched.filter(held).count()
-    eligible = matched.exclude(held)
+    rule = matched.filter(*conditions)
+    held_count = rule.filter(held).count()
     if dry_run:
-        count = eligible.count()
+        count = rule.exclude(held).count()
         return SweepResult(
             examined=count + held_count, affected=count, held=held_count, details={action: count}
         )
     total = SweepResult(examined=held_count, held=held_count, details={action: 0})
-    for done in _batches(eligible, batch_size=batch_size, act=act):
-        batch = SweepResult(examined=done, affected=done, details={action: done})
-        total = total + batch
-        batch_committed(batch)
-    return total
-
-
-def _batches(
-    eligible: QuerySet, *, batch_size: int, act: Callable[[list[int]], int]
-) -> Iterator[int]:
     last_pk = 0
     while True:
+        window = list(
+            matched.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]
+        )
+        if not window:
+            return total
         with transaction.atomic():
             keys = list(
-                eligible.filter(pk__gt=last_pk)
-                .order_by("pk")
+                rule.filter(pk__in=window)
+                .exclude(held)
+                .order_by()
                 .select_for_update(skip_locked=True, of=("self",))
-                .values_list("pk", flat=True)[:batch_size]
+                .values_list("pk", flat=True)
             )
-            if not keys:
-                return
-            act(keys)
-        last_pk = keys[-1]
-        yield len(keys)
+            if keys:
+                act(keys)
+        last_pk = window[-1]
+        if keys:
+            batch = SweepResult(examined=len(keys), affected=len(keys), details={action: len(keys)})
+            total = total + batch
+            batch_committed(batch)
 
 
 def _delete_rows(model: type[models.Model], keys: list[int]) -> int:
@@ -283,7 +287,8 @@ def purge_prospects(
     grace_ended = now - timedelta(days=settings.RETENTION_REPERMISSION_GRACE_DAYS)
     unanswered = _asked_this_cycle().filter(answered_yes_at__isnull=True, sent_at__lt=grace_ended)
     delete = _in_batches(
-        expired.filter(Exists(unanswered)),
+        expired,
+        conditions=(Exists(unanswered),),
         held=held,
         dry_run=dry_run,
         batch_size=batch_size,
@@ -291,7 +296,8 @@ def purge_prospects(
         action="deleted",
     )
     ask = _in_batches(
-        expired.exclude(Exists(_asked_this_cycle())),
+        expired,
+        conditions=(~Exists(_asked_this_cycle()),),
         held=held,
         dry_run=dry_run,
         batch_size=batch_size,
@@ -301,8 +307,9 @@ def purge_prospects(
     # An email that never left (the send failed for good) is sent again a day later; until
     # it has left, the grace period does not start and nobody is deleted.
     resend = _in_batches(
-        expired.filter(
-            Exists(_asked_this_cycle().filter(sent_at__isnull=True, asked_at__lt=now - ONE_DAY))
+        expired,
+        conditions=(
+            Exists(_asked_this_cycle().filter(sent_at__isnull=True, asked_at__lt=now - ONE_DAY)),
         ),
         held=held,
         dry_run=dry_run,
@@ -419,7 +426,8 @@ def purge_saved_cards(
     # A card is kept "for future purchases" on an account; with the account gone the
     # consent has nothing left to apply to. Withdrawn consent joins here with the consent app.
     return _in_batches(
-        SavedCard.objects.filter(person__is_user=False),
+        SavedCard.objects.all(),
+        conditions=(Exists(Person.objects.filter(pk=OuterRef("person_id"), is_user=False)),),
         held=_held(now, "person_id"),
         dry_run=dry_run,
         batch_size=batch_size,
