@@ -110,7 +110,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+CELERY_BEAT_SCHEDULE = {
+    "verify-audit-chain": {
+        "task": "audit.tasks.verify_audit_chain",
+        "schedule": crontab(minute=30, hour=2),  # https://crontab.guru/#30_2_*_*_*
+    },
     # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
     "retention-sweeps": {
         "task": "retention.tasks.run_all_sweeps",

@@ -15,6 +15,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+# The staff group that handles data protection: the admin, the register, the requests.
+DPO_GROUP = "DPO"
+
 
 class Role(models.TextChoices):
     """What a person is to Okasio (charter section 4). A person can hold several at once."""
@@ -37,7 +40,9 @@ class PersonQuerySet(models.QuerySet):
 
 
 class Person(models.Model):
-    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.UUIDField(
+        _("customer reference"), default=uuid.uuid4, unique=True, editable=False
+    )
     email = models.EmailField(_("email address"))
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)

@@ -53,6 +53,7 @@ services_start() {
     "${as_pg[@]}" "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -l "$SERVICES_DIR/pg/log" -w -o \
         "-p $pg_port -k $SERVICES_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
         start >/dev/null
+    "${as_pg[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres okasio
     PG_STOP=("${as_pg[@]}" "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -m fast stop)
     redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
         --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"

@@ -25,6 +25,39 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every transactional test (live_server, the real worker, threads) rolls back serialised.
+
+    A plain flush would drop the rows migrations create (the DPO group) and recreate content
+    types with new ids, which breaks the tests that follow; serialised rollback restores them.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            {"transactional_db", "live_server", "celery_worker"} & set(item.fixturenames)
+            or (marker is not None and marker.kwargs.get("transaction"))
+        ) and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            item.add_marker(
+                pytest.mark.django_db(transaction=True, serialized_rollback=True), append=False
+            )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Let test flushes TRUNCATE the audit log, in the test database only.
+
+    The audit log refuses TRUNCATE (audit migration 0002); `transactional_db` tests
+    (live_server, the real worker) end with a flush that needs it.
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "ALTER TABLE audit_auditevent DISABLE TRIGGER audit_auditevent_no_truncate"
+            )
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -138,3 +171,32 @@ def celery_worker(transactional_db, settings):
         app.conf.task_always_eager = eager
         worker.terminate()
         worker.wait(timeout=30)
+
+
+# --- people: more factories (STYLE 21: setdefault) ------------------------------------------
+
+
+@pytest.fixture
+def make_purchase(db):
+    """A one-off purchase with its invoice and the card used (dispute evidence, C10)."""
+    from people.models import Purchase, PurchaseKind
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(**kwargs) -> Purchase:
+        n = next(counter)
+        kwargs.setdefault("stripe_charge_id", f"ch_test{n:06d}")
+        kwargs.setdefault("kind", PurchaseKind.ONE_OFF)
+        kwargs.setdefault("description", "Escape game")
+        kwargs.setdefault("amount_cents", 2500)
+        kwargs.setdefault("debited_on", NOW.date())
+        kwargs.setdefault("invoice_number", f"F-TEST-{n:06d}")
+        kwargs.setdefault("invoiced_on", kwargs["debited_on"])
+        kwargs.setdefault("billing_name", "Alice Martin")
+        kwargs.setdefault("card_brand", "visa")
+        kwargs.setdefault("card_last4", "4242")
+        kwargs.setdefault("card_exp_month", 4)
+        kwargs.setdefault("card_exp_year", NOW.year + 2)
+        return Purchase.objects.create(**kwargs)
+
+    return make

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
             name='Person',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ('code', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='customer reference')),
                 ('email', models.EmailField(max_length=254, verbose_name='email address')),
                 ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
                 ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+# serialized_rollback: the flush after a live_server test would otherwise drop the rows
+# migrations create (the DPO group) for the tests that follow.
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_it_shows_the_rights_in_french(live_server, page):

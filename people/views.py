@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from . import inventory
+from .models import DPO_GROUP
+
+
+def is_dpo(user: AbstractBaseUser | AnonymousUser) -> bool:
+    """Return whether the user may see the DPO's documents: a DPO staff member or a superuser."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_superuser or (user.is_staff and user.groups.filter(name=DPO_GROUP).exists())
+
+
+def dpo_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Send anonymous users to the admin login; refuse (403) everyone but the DPO."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not is_dpo(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+def data_we_hold(request: HttpRequest) -> HttpResponse:
+    """What we hold, why, for whom and how long: built from the inventory only (B13, B16)."""
+    return render(
+        request,
+        "people/data.html",
+        {
+            "categories": inventory.category_summaries(),
+            "activities": inventory.PROCESSING_ACTIVITIES,
+            "recipients": inventory.recipients(),
+            "controller_identity": inventory.controller_identity(),
+        },
+    )
+
+
+@require_GET
+@dpo_required
+def register_csv(request: HttpRequest) -> HttpResponse:
+    """The Art. 30 register, one row per processing activity (REQUIREMENTS B15)."""
+    filename = f"okasio-registre-art30-{timezone.now():%Y-%m-%d}.csv"
+    response = HttpResponse(
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+    response.write("\ufeff")  # a BOM, so spreadsheet software reads UTF-8 accents right
+    writer = csv.writer(response)
+    writer.writerow([str(heading) for _key, heading in inventory.REGISTER_COLUMNS])
+    for row in inventory.register_rows():
+        writer.writerow([row[key] for key, _heading in inventory.REGISTER_COLUMNS])
+    return response
