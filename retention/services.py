@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from audit.models import ActorType
-from audit.services import record_event
+from audit.services import EMAIL_LIKE, record_event
 from retention import sweeps
 from retention.models import Repermission, SweepRun
 
@@ -95,7 +95,8 @@ def run_policy(
         try:
             result = policy.sweep(now=now, dry_run=dry_run, batch_size=batch_size)
         except Exception as exc:
-            run.error = f"{type(exc).__name__}: {exc}"[:2000]
+            # A database message may quote a row's values: no address reaches the ledger.
+            run.error = EMAIL_LIKE.sub("[email]", f"{type(exc).__name__}: {exc}")[:2000]
             _finish(run, progress)
             raise
         finally:
