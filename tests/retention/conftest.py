@@ -1,4 +1,7 @@
-"""Factories for the retention tests: purchases, cards, traces, holds, a population."""
+"""Factories for the retention tests: saved cards, traces, holds, a population of prospects.
+
+`make_purchase` is the shared one in tests/conftest.py.
+"""
 
 from __future__ import annotations
 
@@ -10,29 +13,6 @@ import pytest
 from tests.conftest import NOW
 
 _serial = itertools.count(1)
-
-
-@pytest.fixture
-def make_purchase(db):
-    from people.models import Purchase, PurchaseKind
-
-    def make(**kwargs) -> Purchase:
-        n = next(_serial)
-        kwargs.setdefault("stripe_charge_id", f"ch_{n}")
-        kwargs.setdefault("invoice_number", f"F-{n:06d}")
-        kwargs.setdefault("kind", PurchaseKind.ONE_OFF)
-        kwargs.setdefault("description", "Atelier poterie")
-        kwargs.setdefault("amount_cents", 4500)
-        kwargs.setdefault("debited_on", NOW.date())
-        kwargs.setdefault("invoiced_on", kwargs["debited_on"])
-        kwargs.setdefault("billing_name", "Alice Martin")
-        kwargs.setdefault("card_brand", "visa")
-        kwargs.setdefault("card_last4", "4242")
-        kwargs.setdefault("card_exp_month", 12)
-        kwargs.setdefault("card_exp_year", 2030)
-        return Purchase.objects.create(**kwargs)
-
-    return make
 
 
 @pytest.fixture
