@@ -15,4 +15,4 @@ lint:
 
 # Refresh the French catalogue after changing user-facing text.
 messages:
-	.venv/bin/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=tests
+	.venv/bin/python manage.py makemessages -l fr --no-obsolete --ignore=.venv --ignore=tests --ignore=bench --ignore=staticfiles

@@ -30,7 +30,7 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "okasio_privacy.apps.OkasioAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "people",
     "audit",
     "rights",
@@ -54,8 +57,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "okasio_privacy.urls"
@@ -114,6 +120,27 @@ CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {
         "task": "audit.tasks.verify_audit_chain",
         "schedule": crontab(minute=30, hour=2),  # https://crontab.guru/#30_2_*_*_*
+    },
+    # The outbox relay: sends any email still pending (broker down when it was queued...).
+    "rights-relay-pending-emails": {
+        "task": "rights.tasks.relay_pending_emails",
+        "schedule": crontab(),  # https://crontab.guru/#*_*_*_*_*
+    },
+    "rights-send-confirmation-reminders": {
+        "task": "rights.tasks.send_confirmation_reminders",
+        "schedule": crontab(minute="*/15"),  # https://crontab.guru/#*/15_*_*_*_*
+    },
+    "rights-expire-unconfirmed-requests": {
+        "task": "rights.tasks.expire_unconfirmed_requests",
+        "schedule": crontab(minute=5),  # https://crontab.guru/#5_*_*_*_*
+    },
+    "rights-purge-sent-emails": {
+        "task": "rights.tasks.purge_sent_emails",
+        "schedule": crontab(minute=40, hour=3),  # https://crontab.guru/#40_3_*_*_*
+    },
+    "rights-purge-spent-sign-in-links": {
+        "task": "rights.tasks.purge_spent_sign_in_links",
+        "schedule": crontab(minute=45, hour=3),  # https://crontab.guru/#45_3_*_*_*
     },
     # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
     "retention-sweeps": {
@@ -190,6 +217,22 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- Staff access: password + TOTP (django-otp), lockout after failures (django-axes) -------
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+OTP_TOTP_ISSUER = "Okasio Privacy"
+# Five failed logins for one username from one address lock that pair out for an hour.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Failed attempts only: successful staff logins are not logged by axes.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -204,6 +247,22 @@ AUTH_PASSWORD_VALIDATORS = [
 # person without holding their address. Not the Django secret key, so rotating one does
 # not orphan the other.
 SUBJECT_HASH_KEY = env("SUBJECT_HASH_KEY")
+
+# --- Data-subject requests: the intake (rights/) ------------------------------------------
+
+# A confirmation link works for this many days; a request never confirmed then expires.
+RIGHTS_CONFIRMATION_LINK_DAYS = env.int("RIGHTS_CONFIRMATION_LINK_DAYS", default=7)
+# One reminder this many days after submission, if still unconfirmed.
+RIGHTS_CONFIRMATION_REMINDER_DAYS = env.int("RIGHTS_CONFIRMATION_REMINDER_DAYS", default=2)
+# A privacy-space sign-in link works for this many minutes, once.
+RIGHTS_SIGN_IN_LINK_MINUTES = env.int("RIGHTS_SIGN_IN_LINK_MINUTES", default=30)
+# A privacy-space session ends this many minutes after sign-in.
+RIGHTS_SPACE_SESSION_MINUTES = env.int("RIGHTS_SPACE_SESSION_MINUTES", default=30)
+# Submissions and sign-in requests per client IP and per address (django-ratelimit rates).
+RIGHTS_RATE_LIMIT_PER_IP = env("RIGHTS_RATE_LIMIT_PER_IP", default="20/h")
+RIGHTS_RATE_LIMIT_PER_EMAIL = env("RIGHTS_RATE_LIMIT_PER_EMAIL", default="5/h")
+# Sent emails (they hold the address and single-use links) are deleted after this many days.
+RIGHTS_SENT_EMAIL_RETENTION_DAYS = env.int("RIGHTS_SENT_EMAIL_RETENTION_DAYS", default=30)
 
 # --- Stripe (people/stripe.py is the only module that talks to it) -------------------------
 
@@ -232,7 +291,9 @@ SPECTACULAR_SETTINGS = {
 
 CONTROLLER = {
     "name": "Okasio SAS",
-    "address": env("CONTROLLER_ADDRESS", default="Okasio SAS, 59000 Lille, France"),
+    "address": env(
+        "CONTROLLER_ADDRESS", default="8 rue du Chevalier Français, 59800 Lille, France"
+    ),
     "privacy_email": env("PRIVACY_CONTACT_EMAIL", default="vie-privee@okasio.fr"),
     # No DPO is designated unless one is configured (GDPR 37; REQUIREMENTS D3).
     "dpo_email": env("DPO_EMAIL", default=""),
@@ -260,6 +321,11 @@ RETENTION_MONTHS = {
     "account_content": env.int("RETENTION_ACCOUNT_CONTENT_MONTHS", default=36),
     # Contact requests: 3 years after the last exchange.
     "contact_requests": env.int("RETENTION_CONTACT_REQUESTS_MONTHS", default=36),
+    # Rights requests and their trail, after closure: no source sets it (A11, F8; a policy
+    # choice, not an accounting period).
+    "rights_requests": env.int("RETENTION_RIGHTS_REQUESTS_MONTHS", default=36),
+    # Requests never confirmed (expired): only long enough to answer "what happened to it".
+    "unconfirmed_requests": env.int("RETENTION_UNCONFIRMED_REQUESTS_MONTHS", default=1),
 }
 # Prospects asked to stay in touch at the end of their period are deleted when no explicit
 # "yes" came within this many days of the email (C8, a policy choice).

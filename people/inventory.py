@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from django.apps import apps
 from django.conf import settings
 from django.db import models
+from django.utils.functional import lazy
 from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -128,7 +129,7 @@ class Retention:
                 "duration": _duration(self.months),
                 "start": self.start,
             }
-        return f"{capfirst(str(self.applies_to))}: {text}" if self.applies_to else capfirst(text)
+        return labelled(capfirst(str(self.applies_to)), text) if self.applies_to else capfirst(text)
 
 
 @dataclass(frozen=True, eq=False)
@@ -379,6 +380,35 @@ RIGHTS_PROOF_RETENTION = Retention(
     _("as long as the proof may be needed [period to be set by the DPO: REQUIREMENTS A11]"),
 )
 
+RIGHTS_REQUEST_RETENTION = (
+    Retention(
+        "rights_requests",
+        _("the request is closed"),
+        applies_to=_("confirmed requests [period to be confirmed by the DPO: REQUIREMENTS A11]"),
+    ),
+    Retention(
+        "unconfirmed_requests",
+        _("the confirmation link expired"),
+        applies_to=_("requests never confirmed"),
+    ),
+)
+SENT_EMAIL_RETENTION = Retention(
+    None,
+    lazy(
+        lambda: (
+            gettext("%(days)s days after sending, then deleted")
+            % {"days": settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS}
+        ),
+        str,
+    )(),
+)
+SIGN_IN_LINK_RETENTION = Retention(
+    None, _("until the link expires, for sign-in links; with the request, for the others")
+)
+RIGHTS_KEEP_REASON = _(
+    "GDPR 5(2) and 17(3)(b): proof that your requests were received and answered in time"
+)
+
 # --- The fields -------------------------------------------------------------------------------
 
 
@@ -442,7 +472,7 @@ FIELDS: tuple[Field, ...] = (
         erasure=Erasure.DELETE,
         erasure_note=_(
             "A keyed hash of the address joins the opposition list, so it is never "
-            "imported again for marketing (REQUIREMENTS B11)"
+            "imported again for marketing"
         ),
         portable=True,
         source=Source.PROVIDED,
@@ -713,6 +743,83 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
+    # rights.DataSubjectRequest: kept as proof after an erasure request (A11); legal
+    # obligation, so not portable (GDPR 20(1))
+    *_declare(
+        "rights.DataSubjectRequest",
+        "email name language details",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.PROVIDED,
+    ),
+    *_declare(
+        "rights.DataSubjectRequest",
+        "code kind status channel received_at received_on raw_due_on due_on extended_at "
+        "extension_reason extension_justification extended_due_on confirmed_at reminded_at "
+        "closed_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.RequestStep and rights.RequestPause: the history the person sees on the tracker
+    *_declare(
+        "rights.RequestStep",
+        "request kind at message",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    *_declare(
+        "rights.RequestPause",
+        "request reason asked_at paused_from paused_until",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.SecretLink: confirmation, tracker and sign-in links (the token is never stored)
+    *_declare(
+        "rights.SecretLink",
+        "request email created_at expires_at used_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=(SIGN_IN_LINK_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.OutgoingEmail: the outbox; what we wrote to you, purged soon after sending
+    *_declare(
+        "rights.OutgoingEmail",
+        "request to language subject body_text body_html created_at sent_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=(SENT_EMAIL_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
     # retention.LegalHold: a dispute or claim keeps the person's data out of every sweep
     *_declare(
         "retention.LegalHold",
@@ -741,7 +848,7 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
-    # rights.*, consent.*: declare their personal-data fields here.
+    # consent.*: declare their personal-data fields here.
 )
 
 # Fields that hold no personal data, with the reason. Every model's `id` is here.
@@ -758,6 +865,11 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "people.ContactRequest",
             "people.TechnicalTrace",
             "audit.AuditEvent",
+            "rights.DataSubjectRequest",
+            "rights.RequestStep",
+            "rights.RequestPause",
+            "rights.SecretLink",
+            "rights.OutgoingEmail",
             "retention.SweepRun",
             "retention.LegalHold",
             "retention.Repermission",
@@ -785,6 +897,16 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "error",
         ]
     },
+    ("rights.DataSubjectRequest", "logged_by"): "the Okasio staff account that logged it: "
+    "staff data, not the person's",
+    ("rights.RequestPause", "decided_by"): "the Okasio staff account that decided: staff data",
+    ("rights.SecretLink", "purpose"): "confirm, tracker or sign-in: a category",
+    ("rights.SecretLink", "token_hash"): "SHA-256 of a random token; the token itself is "
+    "never stored",
+    ("rights.OutgoingEmail", "code"): "a random public code (UUID) of the email",
+    ("rights.OutgoingEmail", "template"): "the name of an email template",
+    ("rights.OutgoingEmail", "status"): "delivery state",
+    ("rights.OutgoingEmail", "attempts"): "number of delivery attempts",
     ("people.Activity", "is_private"): "a setting of the activity, not about a person",
     ("audit.AuditEvent", "at"): "when a procedural step happened; tied to a person only "
     "through subject_hash",
@@ -995,15 +1117,17 @@ def register_rows() -> list[dict[str, str]]:
                 "dpo": dpo_text,
                 "purposes": _join(p.label for p in activity.purposes),
                 "legal_bases": _join(
-                    f"{p.label}: {p.legal_basis.label}"
+                    labelled(p.label, p.legal_basis.label)
                     + (f" ({p.legitimate_interest})" if p.legitimate_interest else "")
                     for p in activity.purposes
                 ),
                 "data_subjects": _join(activity.data_subjects),
                 "data_categories": _join(c.label for c in activity.categories()),
-                "recipients": _join(f"{r.name} ({r.country}): {r.role}" for r in recipients_),
+                "recipients": _join(
+                    labelled(f"{r.name} ({r.country})", r.role) for r in recipients_
+                ),
                 "transfers": _join(
-                    f"{r.name} ({r.country}): {r.transfer_basis}"
+                    labelled(f"{r.name} ({r.country})", r.transfer_basis)
                     for r in recipients_
                     if r.transfer_basis is not NO_TRANSFER
                 )
@@ -1025,6 +1149,11 @@ def _label(model: type[models.Model] | str) -> str:
 def _unique(items: Iterable) -> list:
     """Return the items without repeats (compared by identity), in first-seen order."""
     return list({id(item): item for item in items}.values())
+
+
+def labelled(label: object, value: object) -> str:
+    """Return "label: value" with the active language's punctuation (French: "label : value")."""
+    return gettext("%(label)s: %(value)s") % {"label": label, "value": value}
 
 
 def _join(texts: Iterable[object]) -> str:

@@ -19,8 +19,9 @@ from .models import DPO_GROUP
 
 
 def is_dpo(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Return whether the user may see the DPO's documents: a DPO staff member or a superuser."""
-    if not (user.is_authenticated and user.is_active):
+    """Return whether the user may see the DPO's documents: a DPO staff member or a superuser,
+    signed in with their second factor (django-otp's `is_verified`)."""
+    if not (user.is_authenticated and user.is_active and user.is_verified()):
         return False
     return user.is_superuser or (user.is_staff and user.groups.filter(name=DPO_GROUP).exists())
 

@@ -1,11 +1,242 @@
+"""The person's pages: the rights, a form per right, the confirmation link, the tracker, and
+the privacy space. None of them says whether an address is known (no enumeration).
+"""
+
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from audit.hashing import normalise_email
+from rights import services
+from rights.forms import FORMS, SignInForm
+from rights.models import DataSubjectRequest, InvalidTransition, RequestKind, RequestStatus
+from rights.services import LinkState
+
+logger = logging.getLogger(__name__)
+
+SPACE_SESSION_KEY = "rights_space"
+IDENTITY_FIELDS = ("email", "name", "what_is_wrong", "correction", "part", "explanation", "grounds")
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The rights explained in plain words (REQUIREMENTS D5)."""
-    return render(request, "rights/home.html")
+    """The rights explained in plain words (REQUIREMENTS D5), each with its form."""
+    return render(request, "rights/home.html", {"kinds": RequestKind})
+
+
+# --- Rate limits: per IP and per address, failing open when the cache is down -------------
+
+
+def _email_key(group: str, request: HttpRequest) -> str:
+    return normalise_email(request.POST.get("email", ""))
+
+
+def _rate_limited(request: HttpRequest, group: str) -> bool:
+    """Count this POST against both limits; True when over either.
+
+    django-ratelimit raises when the cache (Redis) is unreachable: then we let the request
+    through and log it, rather than refuse every person while Redis is down.
+    """
+    try:
+        over_ip = is_ratelimited(
+            request, group=group, key="ip", rate=settings.RIGHTS_RATE_LIMIT_PER_IP, increment=True
+        )
+        over_email = is_ratelimited(
+            request,
+            group=group,
+            key=_email_key,
+            rate=settings.RIGHTS_RATE_LIMIT_PER_EMAIL,
+            increment=True,
+        )
+    except Exception as exc:
+        logger.warning(
+            "Rate limit not checked for %s (%s): failing open", group, type(exc).__name__
+        )
+        return False
+    return over_ip or over_email
+
+
+def _too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "rights/rate_limited.html", status=429)
+
+
+# --- Filing and confirming a request -------------------------------------------------------
+
+
+@sensitive_post_parameters(*IDENTITY_FIELDS)
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, kind: str) -> HttpResponse:
+    """The form for one right. Known or not, the address gets the same answer."""
+    form_class = FORMS.get(kind)
+    if form_class is None:
+        raise Http404
+    if request.method == "POST":
+        if _rate_limited(request, "rights.submit"):
+            return _too_many(request)
+        form = form_class(request.POST)
+        if form.is_valid():
+            services.submit_request(
+                kind=form.kind,
+                email=form.cleaned_data["email"],
+                name=form.cleaned_data["name"],
+                language=form.cleaned_data["language"],
+                details=form.details,
+                now=timezone.now(),
+            )
+            return redirect("rights:submitted")
+    else:
+        form = form_class()
+    return render(request, "rights/submit.html", {"form": form, "kind": RequestKind(kind)})
+
+
+@require_GET
+def submitted(request: HttpRequest) -> HttpResponse:
+    return render(request, "rights/check_email.html", {"purpose": "request"})
+
+
+def _link_problem(
+    request: HttpRequest, state: LinkState, *, purpose: str = "request"
+) -> HttpResponse:
+    status = 404 if state == LinkState.INVALID else 410
+    context = {"state": state.value, "purpose": purpose}
+    return render(request, "rights/link_problem.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (link scanners must not spend the link); POST confirms."""
+    now = timezone.now()
+    if request.method == "GET":
+        state = services.confirmation_link_state(token=token, now=now)
+        if state != LinkState.OK:
+            return _link_problem(request, state)
+        return render(request, "rights/confirm.html")
+    state, _, tracker_token = services.confirm_request(token=token, now=now)
+    if state != LinkState.OK:
+        return _link_problem(request, state)
+    return redirect("rights:tracker", token=tracker_token)
+
+
+# --- The tracker (a secret link) -----------------------------------------------------------
+
+
+def _get_tracked(token: str) -> DataSubjectRequest:
+    dsr = services.find_tracked_request(token=token)
+    if dsr is None:
+        raise Http404
+    return dsr
+
+
+@never_cache
+@require_GET
+def tracker(request: HttpRequest, token: str) -> HttpResponse:
+    dsr = _get_tracked(token)
+    return render(request, "rights/tracker.html", {"dsr": dsr, "token": token})
+
+
+@never_cache
+@require_POST
+def withdraw(request: HttpRequest, token: str) -> HttpResponse:
+    dsr = _get_tracked(token)
+    with contextlib.suppress(InvalidTransition):  # already closed: the tracker shows how
+        services.withdraw_request(dsr=dsr, now=timezone.now())
+    return redirect("rights:tracker", token=token)
+
+
+# --- The privacy space: signed in by an emailed link, scoped to that address ---------------
+
+
+def _space_email(request: HttpRequest, now: datetime) -> str:
+    """The verified address of this session's privacy space, or "" (absent or expired)."""
+    space = request.session.get(SPACE_SESSION_KEY) or {}
+    until = space.get("until")
+    if not until or datetime.fromisoformat(until) <= now:
+        request.session.pop(SPACE_SESSION_KEY, None)
+        return ""
+    return space.get("email", "")
+
+
+@sensitive_post_parameters("email")
+@require_http_methods(["GET", "POST"])
+def space_sign_in(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        if _rate_limited(request, "rights.sign_in"):
+            return _too_many(request)
+        form = SignInForm(request.POST)
+        if form.is_valid():
+            services.request_sign_in_link(
+                email=form.cleaned_data["email"],
+                language=request.LANGUAGE_CODE,
+                now=timezone.now(),
+            )
+            return redirect("rights:space_link_sent")
+    else:
+        form = SignInForm()
+    return render(request, "rights/space_sign_in.html", {"form": form})
+
+
+@require_GET
+def space_link_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "rights/check_email.html", {"purpose": "sign_in"})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def space_enter(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; POST spends the single-use link and opens the space."""
+    if request.method == "GET":
+        return render(request, "rights/space_enter.html")
+    now = timezone.now()
+    state, email = services.use_sign_in_link(token=token, now=now)
+    if state != LinkState.OK:
+        return _link_problem(request, state, purpose="sign_in")
+    request.session.cycle_key()
+    until = now + timedelta(minutes=settings.RIGHTS_SPACE_SESSION_MINUTES)
+    request.session[SPACE_SESSION_KEY] = {"email": email, "until": until.isoformat()}
+    return redirect("rights:space")
+
+
+@never_cache
+@require_GET
+def space(request: HttpRequest) -> HttpResponse:
+    email = _space_email(request, timezone.now())
+    if not email:
+        return redirect("rights:space_sign_in")
+    requests = (
+        DataSubjectRequest.objects.for_email(email)
+        .exclude(status=RequestStatus.EXPIRED)
+        .prefetch_related("steps", "pauses")
+        .order_by("-received_at")
+    )
+    return render(request, "rights/space.html", {"requests": requests, "email": email})
+
+
+@never_cache
+@require_POST
+def space_withdraw(request: HttpRequest, code: str) -> HttpResponse:
+    now = timezone.now()
+    email = _space_email(request, now)
+    if not email:
+        return redirect("rights:space_sign_in")
+    dsr = get_object_or_404(DataSubjectRequest.objects.for_email(email), code=code)
+    with contextlib.suppress(InvalidTransition):
+        services.withdraw_request(dsr=dsr, now=now)
+    return redirect("rights:space")
+
+
+@require_POST
+def space_sign_out(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SPACE_SESSION_KEY, None)
+    return redirect("rights:home")

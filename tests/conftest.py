@@ -200,3 +200,38 @@ def make_purchase(db):
         return Purchase.objects.create(**kwargs)
 
     return make
+
+
+# --- Staff in the admin: password + TOTP --------------------------------------------------
+
+
+@pytest.fixture
+def make_totp_device(db):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def make(user) -> TOTPDevice:
+        return TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+    return make
+
+
+@pytest.fixture
+def staff_client(client, make_totp_device):
+    """Return a function logging a staff user in with a verified second factor."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    def login(user):
+        device = make_totp_device(user)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return client
+
+    return login
+
+
+@pytest.fixture
+def admin_client(staff_client, admin_user):
+    """pytest-django's admin_client, with its second factor verified like every staff login."""
+    return staff_client(admin_user)

@@ -25,9 +25,9 @@ def make_staff_event(make_event, django_user_model):
     return make
 
 
-def test_it_lists_events_for_the_dpo(client, bob, make_staff_event):
+def test_it_lists_events_for_the_dpo(staff_client, bob, make_staff_event):
     event = make_staff_event(1)
-    client.force_login(bob)
+    client = staff_client(bob)
 
     response = client.get(CHANGELIST)
 

@@ -6,9 +6,8 @@ import pytest
 
 
 @pytest.fixture
-def dpo_client(client, bob):
-    client.force_login(bob)
-    return client
+def dpo_client(staff_client, bob):
+    return staff_client(bob)
 
 
 def test_it_finds_a_person_by_email_or_code(dpo_client, alice, make_person):
@@ -33,9 +32,9 @@ def test_it_offers_no_bulk_delete(dpo_client, alice):
     assert "delete_selected" not in response.content.decode()
 
 
-def test_it_lets_nobody_delete_a_person_from_the_admin(client, admin_user, alice):
+def test_it_lets_nobody_delete_a_person_from_the_admin(staff_client, admin_user, alice):
     # Erasure is a workflow (Stripe, opposition list, audit), not the delete button (B4).
-    client.force_login(admin_user)
+    client = staff_client(admin_user)
     assert client.get(f"/admin/people/person/{alice.pk}/delete/").status_code == 403
 
 
@@ -43,6 +42,6 @@ def test_it_lets_the_dpo_open_a_person_with_their_purchases(dpo_client, alice):
     assert dpo_client.get(f"/admin/people/person/{alice.pk}/change/").status_code == 200
 
 
-def test_it_keeps_outsiders_out(client, charlie, alice):
-    client.force_login(charlie)
+def test_it_keeps_outsiders_out(staff_client, charlie, alice):
+    client = staff_client(charlie)
     assert client.get("/admin/people/person/").status_code == 403

@@ -21,26 +21,31 @@ def test_it_sends_anonymous_visitors_to_the_admin_login(client):
     assert response["Location"] == "/admin/login/?next=/registre.csv"
 
 
-def test_it_refuses_staff_outside_the_dpo_group(client, charlie):
-    client.force_login(charlie)
+def test_it_refuses_staff_outside_the_dpo_group(staff_client, charlie):
+    client = staff_client(charlie)
     assert client.get(URL).status_code == 403
 
 
-def test_it_gives_the_register_to_the_dpo(client, bob):
-    client.force_login(bob)
+def test_it_refuses_the_dpo_without_a_second_factor(client, bob):
+    client.force_login(bob)  # a session that never went through the TOTP step
+    assert client.get(URL).status_code == 403
+
+
+def test_it_gives_the_register_to_the_dpo(staff_client, bob):
+    client = staff_client(bob)
     response = client.get(URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert "attachment" in response["Content-Disposition"]
 
 
-def test_it_gives_the_register_to_a_superuser(client, admin_user):
-    client.force_login(admin_user)
+def test_it_gives_the_register_to_a_superuser(staff_client, admin_user):
+    client = staff_client(admin_user)
     assert client.get(URL).status_code == 200
 
 
-def test_it_has_one_row_per_processing_activity_with_every_art30_item(client, bob):
-    client.force_login(bob)
+def test_it_has_one_row_per_processing_activity_with_every_art30_item(staff_client, bob):
+    client = staff_client(bob)
     rows = _rows(client.get(URL))
     assert [row["Processing activity"] for row in rows] == [
         "Customer and user management",
@@ -62,10 +67,10 @@ def test_it_has_one_row_per_processing_activity_with_every_art30_item(client, bo
     )
 
 
-def test_it_exports_the_retention_periods_the_sweeps_enforce(client, bob, settings):
+def test_it_exports_the_retention_periods_the_sweeps_enforce(staff_client, bob, settings):
     # B15: the register and the sweeps read the same settings.RETENTION_MONTHS.
     settings.RETENTION_MONTHS = {**settings.RETENTION_MONTHS, "card_evidence": 14}
-    client.force_login(bob)
+    client = staff_client(bob)
     seen = {}
     for row in _rows(client.get(URL)):
         for pair in filter(None, row["Retention settings (months)"].split("; ")):

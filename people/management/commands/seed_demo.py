@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from faker import Faker
 
 from people.models import (
@@ -97,14 +98,19 @@ class Command(BaseCommand):
                 "Created " + ", ".join(f"{count} {name}" for name, count in counts.items()) + "."
             )
         password = options["password"] or secrets.token_urlsafe(12)
-        username = ensure_dpo_user(password=password)
+        username, device = ensure_dpo_user(password=password)
         self.stdout.write(
             self.style.SUCCESS(f"DPO login: {username} / {password} at {settings.SITE_URL}/admin/")
         )
+        self.stdout.write(
+            "The admin also asks for a TOTP code: add this key to an authenticator app\n"
+            f"  {device.config_url}\n"
+            f"or print the current code with: python manage.py demo_totp {username}"
+        )
 
 
-def ensure_dpo_user(*, password: str) -> str:
-    """Create or update the demo DPO account (staff, in the DPO group); return its username."""
+def ensure_dpo_user(*, password: str) -> tuple[str, TOTPDevice]:
+    """Create or update the demo DPO account (staff, in the DPO group) and its TOTP device."""
     user, _created = get_user_model().objects.get_or_create(
         username="dpo", defaults={"email": "dpo@okasio.fr"}
     )
@@ -113,7 +119,10 @@ def ensure_dpo_user(*, password: str) -> str:
     user.set_password(password)
     user.save()
     user.groups.add(Group.objects.get(name=DPO_GROUP))
-    return user.get_username()
+    device, _created = TOTPDevice.objects.get_or_create(
+        user=user, name="demo", defaults={"confirmed": True}
+    )
+    return user.get_username(), device
 
 
 def seed(*, people: int, seed: int, now: datetime) -> dict[str, int]:

@@ -1,0 +1,159 @@
+"""The person's forms: one per right, on a common base. They validate; services act (STYLE 11).
+
+No "reason" field (REQUIREMENTS A1) and no identity document (A5): the emailed link is the
+identity check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from audit.hashing import normalise_email
+from rights.models import (
+    DETAILS_MAX_LENGTH,
+    ErasureScope,
+    ObjectionTarget,
+    RequestKind,
+    RestrictionCase,
+    validate_details,
+)
+
+
+def _textarea(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        max_length=DETAILS_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class RequestForm(forms.Form):
+    """What every request needs: who to answer, and in which language."""
+
+    kind: RequestKind
+    detail_fields: tuple[str, ...] = ()
+
+    email = forms.EmailField(
+        label=_("Your email address"),
+        help_text=_("We send you a link to confirm the request, then our answer."),
+    )
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        required=False,
+        help_text=_("Optional: it helps us find your records."),
+    )
+    language = forms.ChoiceField(label=_("Language of our answers"), choices=settings.LANGUAGES)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = (get_language() or settings.LANGUAGE_CODE)[:2]
+        if current in dict(settings.LANGUAGES):
+            self.fields["language"].initial = current
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors:
+            try:
+                cleaned["details"] = validate_details(
+                    self.kind, {f: cleaned.get(f, "") for f in self.detail_fields}
+                )
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The right-specific answers, as stored in DataSubjectRequest.details."""
+        return self.cleaned_data["details"]
+
+
+class AccessForm(RequestForm):
+    kind = RequestKind.ACCESS
+
+
+class PortabilityForm(RequestForm):
+    kind = RequestKind.PORTABILITY
+
+
+class RectificationForm(RequestForm):
+    kind = RequestKind.RECTIFICATION
+    detail_fields = ("what_is_wrong", "correction")
+
+    what_is_wrong = _textarea(_("What is wrong or incomplete"))
+    correction = _textarea(_("What it should say"))
+
+
+class ErasureForm(RequestForm):
+    kind = RequestKind.ERASURE
+    detail_fields = ("scope", "part")
+
+    scope = forms.ChoiceField(
+        label=_("What should we delete?"),
+        choices=ErasureScope.choices,
+        widget=forms.RadioSelect,
+        initial=ErasureScope.EVERYTHING,
+    )
+    part = _textarea(
+        _("Which part"), required=False, help_text=_("Only if you chose part of your data.")
+    )
+
+
+class RestrictionForm(RequestForm):
+    kind = RequestKind.RESTRICTION
+    detail_fields = ("case", "explanation")
+
+    case = forms.ChoiceField(
+        label=_("Your situation (GDPR Art. 18(1))"),
+        choices=RestrictionCase.choices,
+        widget=forms.RadioSelect,
+    )
+    explanation = _textarea(_("Anything that helps us (optional)"), required=False)
+
+
+class ObjectionForm(RequestForm):
+    kind = RequestKind.OBJECTION
+    detail_fields = ("target", "grounds")
+
+    target = forms.ChoiceField(
+        label=_("What do you object to?"),
+        choices=ObjectionTarget.choices,
+        widget=forms.RadioSelect,
+        initial=ObjectionTarget.MARKETING,
+    )
+    grounds = _textarea(
+        _("Your particular situation"),
+        required=False,
+        help_text=_("Only for uses other than marketing (GDPR Art. 21(1))."),
+    )
+
+
+FORMS: dict[str, type[RequestForm]] = {
+    form.kind: form
+    for form in (
+        AccessForm,
+        RectificationForm,
+        ErasureForm,
+        RestrictionForm,
+        PortabilityForm,
+        ObjectionForm,
+    )
+}
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label=_("Your email address"))
+
+    def clean_email(self) -> str:
+        return normalise_email(self.cleaned_data["email"])

@@ -1,0 +1,640 @@
+"""Data-subject requests: what someone asked, when we received it, and by when we must answer.
+
+Status changes happen only through the model methods below (STYLE 9): each one sets the
+status, appends a `RequestStep` the person sees on their tracker, and writes an audit event.
+Secrets (confirmation, tracker and sign-in links) are stored only as SHA-256 hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.hashing import normalise_email
+from audit.models import ActorType
+from audit.services import record_event
+from rights import deadlines
+
+OBJECT_TYPE = "rights.DataSubjectRequest"
+
+
+class RequestKind(models.TextChoices):
+    ACCESS = "access", _("Access (Art. 15)")
+    RECTIFICATION = "rectification", _("Rectification (Art. 16)")
+    ERASURE = "erasure", _("Erasure (Art. 17)")
+    RESTRICTION = "restriction", _("Restriction (Art. 18)")
+    PORTABILITY = "portability", _("Portability (Art. 20)")
+    OBJECTION = "objection", _("Objection (Art. 21)")
+
+
+class RequestStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Waiting for your confirmation")
+    OPEN = "open", _("Received")
+    IN_PROGRESS = "in_progress", _("In progress")
+    AWAITING_PERSON = "awaiting_person", _("Waiting for your answer")
+    COMPLETED = "completed", _("Completed")
+    PARTIALLY_COMPLETED = "partially_completed", _("Partially completed")
+    REFUSED = "refused", _("Refused")
+    EXPIRED = "expired", _("Expired (never confirmed)")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# A request in one of these states is "open": a second one of the same kind for the same
+# address joins it instead of being created (rights_dsr_one_open_per_kind).
+OPEN_STATUSES = [
+    RequestStatus.SUBMITTED,
+    RequestStatus.OPEN,
+    RequestStatus.IN_PROGRESS,
+    RequestStatus.AWAITING_PERSON,
+]
+# The person can withdraw a confirmed request until it is closed (DESIGN "A request's life").
+WITHDRAWABLE_STATUSES = [
+    RequestStatus.OPEN,
+    RequestStatus.IN_PROGRESS,
+    RequestStatus.AWAITING_PERSON,
+]
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("Portal form")
+    EMAIL = "email", _("Email")
+    POST = "post", _("Post")
+
+
+class ExtensionReason(models.TextChoices):
+    """The only two reasons GDPR 12(3) accepts for an extension (REQUIREMENTS A4)."""
+
+    COMPLEXITY = "complexity", _("Complexity of the request")
+    NUMBER_OF_REQUESTS = "number_of_requests", _("Number of requests")
+
+
+class PauseReason(models.TextChoices):
+    """Why the clock may be paused (REQUIREMENTS A6, EDPB 01/2022 § 159)."""
+
+    IDENTITY = "identity", _("Waiting for information to confirm your identity")
+    CLARIFICATION = "clarification", _("Waiting for a clarification of your request")
+
+
+class StepKind(models.TextChoices):
+    """What the person sees on their tracker, oldest first."""
+
+    RECEIVED = "received", _("Request received")
+    CONFIRMED = "confirmed", _("Request confirmed")
+    JOINED = "joined", _("Same request sent again: joined to this one")
+    EXTENDED = "extended", _("Deadline extended")
+    PAUSED = "paused", _("Clock paused")
+    RESUMED = "resumed", _("Clock restarted")
+    MESSAGE = "message", _("Message from our privacy team")
+    EXPIRED = "expired", _("Expired: never confirmed")
+    WITHDRAWN = "withdrawn", _("Withdrawn by you")
+
+
+# --- What each right asks for: the `details` JSON, validated here for forms, the admin and
+# the API alike. No "reason" field anywhere (REQUIREMENTS A1) and no ID document (A5).
+
+DETAILS_MAX_LENGTH = 5000
+
+
+class ObjectionTarget(models.TextChoices):
+    MARKETING = "marketing", _("Marketing (absolute, no reason needed)")
+    OTHER = "other", _("Another use based on Okasio's legitimate interest")
+
+
+class RestrictionCase(models.TextChoices):
+    """The four cases of GDPR 18(1) (REQUIREMENTS B5)."""
+
+    ACCURACY = "accuracy", _("I contest the accuracy of my data, while you check it")
+    UNLAWFUL = "unlawful", _("The use is unlawful and I prefer restriction to erasure")
+    LEGAL_CLAIMS = "legal_claims", _("You no longer need the data but I need it for a legal claim")
+    OBJECTION_PENDING = "objection_pending", _("I objected and you are examining my objection")
+
+
+class ErasureScope(models.TextChoices):
+    EVERYTHING = "everything", _("Everything you hold about me")
+    PART = "part", _("Only part of it")
+
+
+def _text(value: Any, *, field: str, required: bool) -> str:
+    if value is None or value == "":
+        if required:
+            raise ValidationError({field: _("This field is required.")}, code="required")
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({field: _("Enter text.")}, code="invalid")
+    value = value.strip()
+    if required and not value:
+        raise ValidationError({field: _("This field is required.")}, code="required")
+    if len(value) > DETAILS_MAX_LENGTH:
+        raise ValidationError({field: _("This text is too long.")}, code="max_length")
+    return value
+
+
+def _choice(value: Any, *, field: str, choices: type[models.TextChoices], required: bool) -> str:
+    if value in (None, "") and not required:
+        return ""
+    if value not in choices.values:
+        raise ValidationError({field: _("Select a valid choice.")}, code="invalid_choice")
+    return value
+
+
+def validate_details(kind: str, details: dict[str, Any] | None, *, complete: bool = True) -> dict:
+    """Return the cleaned `details` for a request of `kind`; raise ValidationError otherwise.
+
+    `complete=True` (the portal, the API) requires what each right needs; staff logging a
+    request that came by email or post may leave the answers out (`complete=False`) since
+    no form or channel can be imposed on the person (REQUIREMENTS A1). Unknown keys are
+    always refused.
+    """
+    if details is None:
+        details = {}
+    if not isinstance(details, dict):
+        raise ValidationError(_("Invalid details."), code="invalid")
+    req = complete
+    if kind in (RequestKind.ACCESS, RequestKind.PORTABILITY):
+        cleaned: dict[str, str] = {}
+    elif kind == RequestKind.RECTIFICATION:
+        cleaned = {
+            "what_is_wrong": _text(
+                details.get("what_is_wrong"), field="what_is_wrong", required=req
+            ),
+            "correction": _text(details.get("correction"), field="correction", required=req),
+        }
+    elif kind == RequestKind.OBJECTION:
+        target = _choice(
+            details.get("target"), field="target", choices=ObjectionTarget, required=req
+        )
+        grounds = _text(
+            details.get("grounds"),
+            field="grounds",
+            required=req and target == ObjectionTarget.OTHER,
+        )
+        cleaned = {"target": target, "grounds": grounds if target != "marketing" else ""}
+    elif kind == RequestKind.RESTRICTION:
+        cleaned = {
+            "case": _choice(
+                details.get("case"), field="case", choices=RestrictionCase, required=req
+            ),
+            "explanation": _text(details.get("explanation"), field="explanation", required=False),
+        }
+    elif kind == RequestKind.ERASURE:
+        scope = _choice(details.get("scope"), field="scope", choices=ErasureScope, required=req)
+        part = _text(details.get("part"), field="part", required=req and scope == ErasureScope.PART)
+        cleaned = {"scope": scope, "part": part if scope == ErasureScope.PART else ""}
+    else:
+        raise ValidationError({"kind": _("Unknown kind of request.")}, code="invalid_choice")
+    unknown = set(details) - set(cleaned)
+    if unknown:
+        raise ValidationError(
+            _("Unexpected fields: %(fields)s"), params={"fields": sorted(unknown)}
+        )
+    return {key: value for key, value in cleaned.items() if value != ""}
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvalidTransition(Exception):
+    """A status change that the request's current status does not allow."""
+
+
+class DataSubjectRequestQuerySet(models.QuerySet):
+    def open(self) -> DataSubjectRequestQuerySet:
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def for_email(self, email: str) -> DataSubjectRequestQuerySet:
+        return self.filter(email=normalise_email(email))
+
+    def unconfirmed_since(self, moment: datetime) -> DataSubjectRequestQuerySet:
+        """Submitted (never confirmed) requests received at or before `moment`."""
+        return self.filter(status=RequestStatus.SUBMITTED, received_at__lte=moment)
+
+
+class DataSubjectRequest(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("right"), max_length=20, choices=RequestKind)
+    status = models.CharField(
+        _("status"), max_length=20, choices=RequestStatus, default=RequestStatus.SUBMITTED
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.PORTAL)
+    # Stored normalised (trimmed, lower-case): the one-open-request constraint compares it.
+    email = models.EmailField(_("email address"))
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    # The right-specific answers, validated by validate_details() (one shape per kind).
+    details = models.JSONField(_("details of the request"), default=dict, blank=True)
+
+    # The legal clock (REQUIREMENTS A1, A2): set once from received_at, never recomputed.
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    received_on = models.DateField(_("received on"))
+    raw_due_on = models.DateField(_("internal target (one month)"))
+    due_on = models.DateField(_("legal deadline"))
+    # The one extension (A4); the DPO action that sets these comes with the back office.
+    extended_at = models.DateTimeField(_("extension decided at"), null=True, blank=True)
+    extension_reason = models.CharField(
+        _("extension reason"), max_length=20, choices=ExtensionReason, blank=True
+    )
+    extension_justification = models.TextField(_("extension justification"), blank=True)
+    extended_due_on = models.DateField(_("extended deadline"), null=True, blank=True)
+
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("confirmation reminder sent at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("logged by"),
+    )
+
+    objects = DataSubjectRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("data-subject request")
+        verbose_name_plural = _("data-subject requests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=RequestKind.values), name="rights_dsr_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="rights_dsr_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=Channel.values), name="rights_dsr_channel_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(extension_reason="") | Q(extension_reason__in=ExtensionReason.values),
+                name="rights_dsr_extension_reason_valid",
+            ),
+            # An extension has a date, a reason, a justification and a new deadline, or
+            # nothing at all (A4).
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        extended_at__isnull=True,
+                        extended_due_on__isnull=True,
+                        extension_reason="",
+                        extension_justification="",
+                    )
+                    | (
+                        Q(extended_at__isnull=False, extended_due_on__isnull=False)
+                        & ~Q(extension_reason="")
+                        & ~Q(extension_justification="")
+                    )
+                ),
+                name="rights_dsr_extension_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(due_on__gte=models.F("received_on")),
+                name="rights_dsr_due_after_receipt",
+            ),
+            # One open request per address and right: a second one joins the first (STYLE 5).
+            models.UniqueConstraint(
+                Lower("email"),
+                "kind",
+                condition=Q(status__in=OPEN_STATUSES),
+                name="rights_dsr_one_open_per_kind",
+            ),
+        ]
+        indexes = [
+            # Used by rights.services.send_confirmation_reminders and
+            # expire_unconfirmed_requests (status = submitted, oldest first).
+            models.Index(fields=["status", "received_at"], name="rights_dsr_status_received"),
+            # Used by the privacy space and the admin search (requests of one address).
+            models.Index(fields=["email"], name="rights_dsr_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {str(self.code)[:8]}" if self.kind else "Request"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.email:
+            self.email = normalise_email(self.email)
+        super().save(*args, **kwargs)
+
+    def set_clock(self, received_at: datetime) -> None:
+        """Derive the legal dates from the receipt timestamp (A1, A2). Before the first save."""
+        self.received_at = received_at
+        self.received_on = deadlines.received_on(received_at)
+        self.raw_due_on = deadlines.raw_due_on(self.received_on)
+        self.due_on = deadlines.due_on(self.received_on)
+
+    # --- Reading ---------------------------------------------------------------------------
+
+    @property
+    def current_due_on(self) -> date:
+        return self.extended_due_on or self.due_on
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def can_be_withdrawn(self) -> bool:
+        return self.status in WITHDRAWABLE_STATUSES
+
+    def confirmation_expires_at(self) -> datetime:
+        return self.received_at + timedelta(days=settings.RIGHTS_CONFIRMATION_LINK_DAYS)
+
+    # --- Status changes (STYLE 9): status + step + audit event ------------------------------
+
+    def audit(
+        self,
+        action: str,
+        *,
+        now: datetime,
+        actor_type: ActorType = ActorType.SYSTEM,
+        actor_user: Any = None,
+        **details: Any,
+    ) -> None:
+        """Write an audit event about this request (no personal data in `details`)."""
+        record_event(
+            action=action,
+            actor_type=ActorType.STAFF if actor_user else actor_type,
+            actor_user=actor_user,
+            object_type=OBJECT_TYPE,
+            object_ref=str(self.code),
+            details={"kind": self.kind, **details},
+            subject_email=self.email,
+            now=now,
+        )
+
+    def add_step(self, kind: StepKind, *, now: datetime, message: str = "") -> RequestStep:
+        return RequestStep.objects.create(request=self, kind=kind, at=now, message=message)
+
+    def confirm(self, *, now: datetime) -> None:
+        """The person clicked their confirmation link: the request is open (single use)."""
+        if self.status != RequestStatus.SUBMITTED:
+            raise InvalidTransition(f"cannot confirm a {self.status} request")
+        self.status = RequestStatus.OPEN
+        self.confirmed_at = now
+        self.save(update_fields=["status", "confirmed_at"])
+        self.add_step(StepKind.CONFIRMED, now=now)
+        self.audit("request.confirmed", now=now, actor_type=ActorType.PERSON)
+
+    def mark_reminded(self, *, now: datetime) -> None:
+        if self.status != RequestStatus.SUBMITTED:
+            raise InvalidTransition(f"cannot remind about a {self.status} request")
+        self.reminded_at = now
+        self.save(update_fields=["reminded_at"])
+        self.audit("request.confirmation_reminded", now=now)
+
+    def expire(self, *, now: datetime) -> None:
+        """Never confirmed: the request expires, and that is recorded, never silent."""
+        if self.status != RequestStatus.SUBMITTED:
+            raise InvalidTransition(f"cannot expire a {self.status} request")
+        self.status = RequestStatus.EXPIRED
+        self.closed_at = now
+        self.save(update_fields=["status", "closed_at"])
+        self.add_step(StepKind.EXPIRED, now=now)
+        self.audit("request.expired", now=now)
+
+    def withdraw(self, *, now: datetime) -> None:
+        """The person withdraws their request (from the tracker or their privacy space)."""
+        if not self.can_be_withdrawn:
+            raise InvalidTransition(f"cannot withdraw a {self.status} request")
+        self.status = RequestStatus.WITHDRAWN
+        self.closed_at = now
+        self.save(update_fields=["status", "closed_at"])
+        self.add_step(StepKind.WITHDRAWN, now=now)
+        self.audit("request.withdrawn", now=now, actor_type=ActorType.PERSON)
+
+
+class RequestStep(models.Model):
+    """One step of a request, as the person sees it on their tracker (append-only)."""
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(_("step"), max_length=20, choices=StepKind)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    # A message from the DPO to the person (StepKind.MESSAGE); may hold personal data.
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("request step")
+        verbose_name_plural = _("request steps")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=StepKind.values), name="rights_requeststep_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}" if self.at else "Step"
+
+
+class RequestPause(models.Model):
+    """A pause of the clock while we wait for the person (REQUIREMENTS A6): recorded, never silent.
+
+    The DPO actions that open and close a pause come with the back office; the clock shown
+    to the person is `due_on` plus the paused days, side by side with the original.
+    """
+
+    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="pauses")
+    reason = models.CharField(_("reason"), max_length=20, choices=PauseReason)
+    # When we asked the person (the pause is allowed only if we asked without undue delay).
+    asked_at = models.DateTimeField(_("asked at"))
+    paused_from = models.DateField(_("paused from"))
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        ordering = ["paused_from", "id"]
+        verbose_name = _("clock pause")
+        verbose_name_plural = _("clock pauses")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reason__in=PauseReason.values), name="rights_requestpause_reason_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(paused_until__isnull=True)
+                | Q(paused_until__gte=models.F("paused_from")),
+                name="rights_requestpause_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pause from {self.paused_from}" if self.paused_from else "Pause"
+
+    @property
+    def days(self) -> int | None:
+        return (self.paused_until - self.paused_from).days if self.paused_until else None
+
+
+class LinkPurpose(models.TextChoices):
+    CONFIRM = "confirm", _("Confirm a request")
+    TRACKER = "tracker", _("Follow a request")
+    SIGN_IN = "sign_in", _("Sign in to the privacy space")
+
+
+class SecretLinkQuerySet(models.QuerySet):
+    def find(self, purpose: LinkPurpose, token: str) -> SecretLink | None:
+        return self.filter(purpose=purpose, token_hash=hash_token(token)).first()
+
+
+class SecretLink(models.Model):
+    """A link only its recipient knows: a random token, stored here as its SHA-256 hash only.
+
+    Confirmation and sign-in links are single-use and expire; tracker links last as long as
+    the request.
+    """
+
+    purpose = models.CharField(_("purpose"), max_length=10, choices=LinkPurpose)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    request = models.ForeignKey(
+        DataSubjectRequest,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="links",
+    )
+    # Sign-in links only: the normalised address the privacy space will be scoped to.
+    email = models.EmailField(_("email address"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    objects = SecretLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("secret link")
+        verbose_name_plural = _("secret links")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose__in=LinkPurpose.values), name="rights_secretlink_purpose_valid"
+            ),
+            # A sign-in link names an address; the others name a request.
+            models.CheckConstraint(
+                condition=(
+                    Q(purpose=LinkPurpose.SIGN_IN, request__isnull=True) & ~Q(email="")
+                    | (~Q(purpose=LinkPurpose.SIGN_IN) & Q(request__isnull=False, email=""))
+                ),
+                name="rights_secretlink_names_its_target",
+            ),
+        ]
+        indexes = [
+            # Used by rights.services.purge_spent_sign_in_links.
+            models.Index(fields=["purpose", "expires_at"], name="rights_secretlink_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link" if self.purpose else "Link"
+
+    @classmethod
+    def issue(
+        cls,
+        *,
+        purpose: LinkPurpose,
+        now: datetime,
+        request: DataSubjectRequest | None = None,
+        email: str = "",
+        expires_at: datetime | None = None,
+    ) -> tuple[SecretLink, str]:
+        """Create a link and return it with its token, the only time the token exists."""
+        token = secrets.token_urlsafe(32)
+        link = cls.objects.create(
+            purpose=purpose,
+            token_hash=hash_token(token),
+            request=request,
+            email=normalise_email(email) if email else "",
+            created_at=now,
+            expires_at=expires_at,
+        )
+        return link, token
+
+    def is_expired(self, *, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def mark_used(self, *, now: datetime) -> None:
+        self.used_at = now
+        self.save(update_fields=["used_at"])
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    def pending(self) -> OutgoingEmailQuerySet:
+        return self.filter(status=EmailStatus.PENDING)
+
+
+class OutgoingEmail(models.Model):
+    """The outbox: an email written in the same transaction as what it tells about.
+
+    The relay (rights.tasks) sends what is pending, exactly once. The subject and bodies are
+    rendered when the email is queued, so a single-use token can be in them; they are
+    personal data and are purged RIGHTS_SENT_EMAIL_RETENTION_DAYS after sending.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        DataSubjectRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+    )
+    template = models.CharField(_("template"), max_length=50)
+    to = models.EmailField(_("recipient"))
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    subject = models.CharField(_("subject"), max_length=255)
+    body_text = models.TextField(_("text body"))
+    body_html = models.TextField(_("HTML body"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=EmailStatus.values), name="rights_outgoingemail_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status=EmailStatus.SENT, sent_at__isnull=False)
+                | (~Q(status=EmailStatus.SENT) & Q(sent_at__isnull=True)),
+                name="rights_outgoingemail_sent_has_date",
+            ),
+        ]
+        indexes = [
+            # Used by rights.services.relay_pending_emails (pending, oldest first).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status=EmailStatus.PENDING),
+                name="rights_outgoingemail_pending",
+            ),
+            # Used by rights.services.purge_sent_emails.
+            models.Index(fields=["sent_at"], name="rights_outgoingemail_sent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template} ({self.get_status_display()})" if self.template else "Email"

@@ -1,0 +1,559 @@
+"""Workflows of a request's intake: filing, confirming, following, withdrawing, and the outbox.
+
+Every function takes keyword-only arguments and `now` (STYLE 3). Callers (the portal views,
+the admin, the API) must answer the same way whatever these return: the page never says
+whether an address is known (no enumeration); the person learns it by email.
+
+Emails go through the outbox: `queue_email` writes an `OutgoingEmail` in the caller's
+transaction and, once it commits, asks Celery to send it. If the broker is down the request
+still succeeds; `relay_pending_emails` (every minute) sends whatever is still pending.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import translation
+
+from audit.hashing import normalise_email
+from audit.models import ActorType
+from audit.services import record_event
+from rights import emails, tasks
+from rights.models import (
+    Channel,
+    DataSubjectRequest,
+    EmailStatus,
+    LinkPurpose,
+    OutgoingEmail,
+    RequestKind,
+    RequestStatus,
+    SecretLink,
+    StepKind,
+    hash_token,
+    validate_details,
+)
+
+logger = logging.getLogger(__name__)
+
+# After this many failed attempts an email is marked failed and left for the DPO to see.
+MAX_SEND_ATTEMPTS = 10
+# Periodic jobs work in bounded batches; the next run takes the rest.
+BATCH_SIZE = 500
+
+
+class LinkState(enum.Enum):
+    OK = "ok"
+    INVALID = "invalid"
+    EXPIRED = "expired"
+    USED = "used"
+
+
+# --- The outbox ---------------------------------------------------------------------------
+
+
+def absolute_url(view_name: str, *, language: str, **kwargs: Any) -> str:
+    """An absolute link for an email, in the person's language (French at /, English at /en/)."""
+    with translation.override(language):
+        return settings.SITE_URL.rstrip("/") + reverse(view_name, kwargs=kwargs)
+
+
+def queue_email(
+    *,
+    template: str,
+    to: str,
+    language: str,
+    context: dict[str, Any],
+    now: datetime,
+    dsr: DataSubjectRequest | None = None,
+) -> OutgoingEmail:
+    """Render `templates/emails/<template>/` in `language` and put it in the outbox.
+
+    The row joins the caller's transaction; sending is asked for only after it commits.
+    """
+    subject, text, html = emails.render(template, context=context, language=language)
+    outgoing = OutgoingEmail.objects.create(
+        request=dsr,
+        template=template,
+        to=normalise_email(to),
+        language=language,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        created_at=now,
+    )
+    transaction.on_commit(partial(enqueue_email, outgoing.id))
+    return outgoing
+
+
+def enqueue_email(email_id: int) -> None:
+    """Ask a worker to send one email. A broker failure is logged, never raised: the
+    email stays pending and the relay sends it (the request that queued it still succeeds).
+    """
+    try:
+        tasks.send_email.delay(email_id)
+    except Exception as exc:  # the broker (Redis) is down, or anything on the way to it
+        logger.warning(
+            "Outgoing email %s not queued (%s); the relay will send it",
+            email_id,
+            type(exc).__name__,
+        )
+
+
+def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
+    """Send one pending email, exactly once; return whether this call sent it.
+
+    The row is locked (skipping rows another sender holds) and marked sent in the same
+    transaction, so two relays never send the same email.
+    """
+    with transaction.atomic():
+        outgoing = (
+            OutgoingEmail.objects.pending()
+            .select_for_update(skip_locked=True)
+            .filter(pk=email_id)
+            .first()
+        )
+        if outgoing is None:
+            return False
+        outgoing.attempts += 1
+        message = EmailMultiAlternatives(
+            subject=outgoing.subject, body=outgoing.body_text, to=[outgoing.to]
+        )
+        message.attach_alternative(outgoing.body_html, "text/html")
+        try:
+            message.send()
+        except Exception as exc:
+            if outgoing.attempts >= MAX_SEND_ATTEMPTS:
+                outgoing.status = EmailStatus.FAILED
+            outgoing.save(update_fields=["attempts", "status"])
+            logger.warning(
+                "Outgoing email %s not sent, attempt %s (%s)",
+                outgoing.code,
+                outgoing.attempts,
+                type(exc).__name__,
+            )
+            _audit_email(outgoing, "email.failed", now=now)
+            return False
+        outgoing.status = EmailStatus.SENT
+        outgoing.sent_at = now
+        outgoing.save(update_fields=["attempts", "status", "sent_at"])
+        _audit_email(outgoing, "email.sent", now=now)
+    return True
+
+
+def relay_pending_emails(*, now: datetime, limit: int = BATCH_SIZE) -> int:
+    """Send what is still pending, oldest first; return how many this call sent."""
+    ids = list(
+        OutgoingEmail.objects.pending().order_by("created_at").values_list("id", flat=True)[:limit]
+    )
+    return sum(send_outgoing_email(email_id=email_id, now=now) for email_id in ids)
+
+
+def purge_sent_emails(*, now: datetime) -> int:
+    """Delete sent or failed emails older than RIGHTS_SENT_EMAIL_RETENTION_DAYS; return the count.
+
+    They hold the person's address and single-use links; the audit log keeps the facts.
+    """
+    cutoff = now - timedelta(days=settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS)
+    sent = OutgoingEmail.objects.filter(status=EmailStatus.SENT, sent_at__lte=cutoff)
+    failed = OutgoingEmail.objects.filter(status=EmailStatus.FAILED, created_at__lte=cutoff)
+    count = sent.delete()[0] + failed.delete()[0]
+    if count:
+        record_event(
+            action="email.purged",
+            actor_type=ActorType.SYSTEM,
+            details={"count": count, "retention_days": settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS},
+            now=now,
+        )
+    return count
+
+
+def _audit_email(outgoing: OutgoingEmail, action: str, *, now: datetime) -> None:
+    record_event(
+        action=action,
+        actor_type=ActorType.SYSTEM,
+        object_type="rights.OutgoingEmail",
+        object_ref=str(outgoing.code),
+        details={"template": outgoing.template, "attempts": outgoing.attempts},
+        subject_email=outgoing.to,
+        now=now,
+    )
+
+
+# --- Filing a request ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def submit_request(
+    *,
+    kind: str,
+    email: str,
+    name: str,
+    language: str,
+    details: dict[str, Any] | None,
+    now: datetime,
+) -> DataSubjectRequest:
+    """File a request from the portal (or the API); return the request it belongs to.
+
+    A new request waits for the person to confirm it through the link emailed to them. A
+    second open request of the same kind for the same address is not created: the person
+    is told by email that it joins the existing one, which is returned. Callers must answer
+    identically in both cases. Raise ValidationError for an invalid kind, language or details.
+    """
+    if kind not in RequestKind.values:
+        raise ValidationError({"kind": "Unknown kind of request."})
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": "Unknown language."})
+    details = validate_details(kind, details)
+    email = normalise_email(email)
+    existing = DataSubjectRequest.objects.open().filter(email=email, kind=kind).first()
+    if existing is None:
+        dsr = DataSubjectRequest(
+            kind=kind, email=email, name=name.strip(), language=language, details=details
+        )
+        dsr.set_clock(now)
+        try:
+            with transaction.atomic():
+                dsr.save()
+        except IntegrityError:  # a concurrent submission won rights_dsr_one_open_per_kind
+            existing = DataSubjectRequest.objects.open().get(email=email, kind=kind)
+    if existing is not None:
+        _join_existing(existing, language=language, now=now)
+        return existing
+    dsr.add_step(StepKind.RECEIVED, now=now)
+    dsr.audit("request.submitted", now=now, actor_type=ActorType.PERSON, channel=Channel.PORTAL)
+    _, token = SecretLink.issue(
+        purpose=LinkPurpose.CONFIRM, request=dsr, expires_at=dsr.confirmation_expires_at(), now=now
+    )
+    queue_email(
+        template="request_confirm",
+        to=dsr.email,
+        language=dsr.language,
+        context=_email_context(dsr, confirm_url=_confirm_url(dsr, token)),
+        dsr=dsr,
+        now=now,
+    )
+    return dsr
+
+
+def _join_existing(dsr: DataSubjectRequest, *, language: str, now: datetime) -> None:
+    """The same right asked again while a request is open: tell the person by email.
+
+    The email carries a fresh link to the existing request (a confirmation link while it
+    waits for confirmation, a tracker link after), so a lost first email is not a dead end.
+    """
+    dsr.add_step(StepKind.JOINED, now=now)
+    dsr.audit("request.joined", now=now, actor_type=ActorType.PERSON)
+    if dsr.status == RequestStatus.SUBMITTED:
+        _, token = SecretLink.issue(
+            purpose=LinkPurpose.CONFIRM,
+            request=dsr,
+            expires_at=dsr.confirmation_expires_at(),
+            now=now,
+        )
+        links = {"confirm_url": _confirm_url(dsr, token, language=language)}
+    else:
+        _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+        links = {"tracker_url": _tracker_url(dsr, token, language=language)}
+    queue_email(
+        template="request_joined",
+        to=dsr.email,
+        language=language,
+        context=_email_context(dsr, **links),
+        dsr=dsr,
+        now=now,
+    )
+
+
+@transaction.atomic
+def log_received_request(
+    *,
+    kind: str,
+    email: str,
+    name: str,
+    language: str,
+    channel: str,
+    received_at: datetime,
+    by: AbstractBaseUser,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+) -> DataSubjectRequest:
+    """Log a request that reached us by email or post, with its declared receipt time (A1).
+
+    The clock runs from `received_at`, never from the logging time; it must not be in the
+    future. The request is open at once (it came from the person; no confirmation link) and
+    the person receives the acknowledgement with their tracker link. Raise ValidationError
+    for a future receipt, a portal channel, or invalid details, and IntegrityError when the
+    address already has an open request of that kind.
+    """
+    if received_at.tzinfo is None:
+        raise ValidationError({"received_at": "received_at must be timezone-aware."})
+    if received_at > now:
+        raise ValidationError({"received_at": "The receipt date cannot be in the future."})
+    if channel not in (Channel.EMAIL, Channel.POST):
+        raise ValidationError({"channel": "Staff log requests received by email or post."})
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": "Unknown language."})
+    dsr = DataSubjectRequest(
+        kind=kind,
+        email=normalise_email(email),
+        name=name.strip(),
+        language=language,
+        channel=channel,
+        details=validate_details(kind, details, complete=False),
+        status=RequestStatus.OPEN,
+        logged_by=by,
+    )
+    dsr.set_clock(received_at)
+    dsr.save()
+    dsr.add_step(StepKind.RECEIVED, now=received_at)
+    dsr.audit(
+        "request.logged",
+        now=now,
+        actor_user=by,
+        channel=channel,
+        received_on=dsr.received_on.isoformat(),
+    )
+    _acknowledge(dsr, now=now)
+    return dsr
+
+
+def _acknowledge(dsr: DataSubjectRequest, *, now: datetime) -> str:
+    """Email the acknowledgement (received date, legal deadline, tracker link; A10)."""
+    _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+    queue_email(
+        template="request_acknowledged",
+        to=dsr.email,
+        language=dsr.language,
+        context=_email_context(dsr, tracker_url=_tracker_url(dsr, token)),
+        dsr=dsr,
+        now=now,
+    )
+    dsr.audit("request.acknowledged", now=now)
+    return token
+
+
+def confirmation_link_state(*, token: str, now: datetime) -> LinkState:
+    """What using this confirmation link would do, without using it (for the GET page)."""
+    link = SecretLink.objects.find(LinkPurpose.CONFIRM, token)
+    if link is None:
+        return LinkState.INVALID
+    return _confirmation_state(link, link.request, now=now)
+
+
+def _confirmation_state(link: SecretLink, dsr: DataSubjectRequest, *, now: datetime) -> LinkState:
+    if dsr.status == RequestStatus.EXPIRED or (
+        dsr.status == RequestStatus.SUBMITTED and link.is_expired(now=now)
+    ):
+        return LinkState.EXPIRED
+    if dsr.status != RequestStatus.SUBMITTED or link.used_at is not None:
+        return LinkState.USED
+    return LinkState.OK
+
+
+@transaction.atomic
+def confirm_request(
+    *, token: str, now: datetime
+) -> tuple[LinkState, DataSubjectRequest | None, str]:
+    """Use a confirmation link: return (state, request, tracker token).
+
+    On success the request is open, every confirmation link of it is spent, and the
+    acknowledgement is queued; the tracker token is returned so the person lands on it.
+    """
+    link = SecretLink.objects.find(LinkPurpose.CONFIRM, token)
+    if link is None:
+        return LinkState.INVALID, None, ""
+    dsr = DataSubjectRequest.objects.select_for_update().get(pk=link.request_id)
+    state = _confirmation_state(link, dsr, now=now)
+    if state != LinkState.OK:
+        return state, dsr, ""
+    dsr.confirm(now=now)
+    dsr.links.filter(purpose=LinkPurpose.CONFIRM, used_at__isnull=True).update(used_at=now)
+    return LinkState.OK, dsr, _acknowledge(dsr, now=now)
+
+
+def find_tracked_request(*, token: str) -> DataSubjectRequest | None:
+    """The request a tracker link points at, or None."""
+    link = SecretLink.objects.find(LinkPurpose.TRACKER, token)
+    return link.request if link else None
+
+
+@transaction.atomic
+def withdraw_request(*, dsr: DataSubjectRequest, now: datetime) -> None:
+    """The person withdraws their request; they get a confirmation by email.
+
+    Raise InvalidTransition when the request is no longer open.
+    """
+    dsr = DataSubjectRequest.objects.select_for_update().get(pk=dsr.pk)
+    dsr.withdraw(now=now)
+    queue_email(
+        template="request_withdrawn",
+        to=dsr.email,
+        language=dsr.language,
+        context=_email_context(dsr),
+        dsr=dsr,
+        now=now,
+    )
+
+
+def send_confirmation_reminders(*, now: datetime, limit: int = BATCH_SIZE) -> int:
+    """Remind once, RIGHTS_CONFIRMATION_REMINDER_DAYS after submission, those who have not
+    confirmed and whose link has not expired; return how many were reminded.
+
+    The reminder carries a new link with the same expiry; the first link stays valid.
+    """
+    due = (
+        DataSubjectRequest.objects.unconfirmed_since(
+            now - timedelta(days=settings.RIGHTS_CONFIRMATION_REMINDER_DAYS)
+        )
+        .filter(
+            reminded_at__isnull=True,
+            received_at__gt=now - timedelta(days=settings.RIGHTS_CONFIRMATION_LINK_DAYS),
+        )
+        .order_by("received_at")
+    )
+    count = 0
+    for dsr_id in list(due.values_list("id", flat=True)[:limit]):
+        with transaction.atomic():
+            dsr = (
+                DataSubjectRequest.objects.select_for_update(skip_locked=True)
+                .filter(pk=dsr_id, status=RequestStatus.SUBMITTED, reminded_at__isnull=True)
+                .first()
+            )
+            if dsr is None:
+                continue
+            _, token = SecretLink.issue(
+                purpose=LinkPurpose.CONFIRM,
+                request=dsr,
+                expires_at=dsr.confirmation_expires_at(),
+                now=now,
+            )
+            dsr.mark_reminded(now=now)
+            queue_email(
+                template="request_reminder",
+                to=dsr.email,
+                language=dsr.language,
+                context=_email_context(dsr, confirm_url=_confirm_url(dsr, token)),
+                dsr=dsr,
+                now=now,
+            )
+            count += 1
+    return count
+
+
+def expire_unconfirmed_requests(*, now: datetime, limit: int = BATCH_SIZE) -> int:
+    """Expire requests never confirmed within RIGHTS_CONFIRMATION_LINK_DAYS; return the count.
+
+    Each expiry is a step and an audit event: a request never disappears silently.
+    """
+    cutoff = now - timedelta(days=settings.RIGHTS_CONFIRMATION_LINK_DAYS)
+    ids = list(
+        DataSubjectRequest.objects.unconfirmed_since(cutoff)
+        .order_by("received_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    count = 0
+    for dsr_id in ids:
+        with transaction.atomic():
+            dsr = (
+                DataSubjectRequest.objects.select_for_update(skip_locked=True)
+                .filter(pk=dsr_id, status=RequestStatus.SUBMITTED)
+                .first()
+            )
+            if dsr is None:
+                continue
+            dsr.expire(now=now)
+            count += 1
+    return count
+
+
+# --- The privacy space --------------------------------------------------------------------
+
+
+@transaction.atomic
+def request_sign_in_link(*, email: str, language: str, now: datetime) -> None:
+    """Email a single-use sign-in link to `email`, whether or not it has requests.
+
+    Doing the same thing for every address keeps the page and its queries identical for
+    known and unknown addresses; the space simply lists nothing for an unknown one.
+    """
+    minutes = settings.RIGHTS_SIGN_IN_LINK_MINUTES
+    _, token = SecretLink.issue(
+        purpose=LinkPurpose.SIGN_IN,
+        email=email,
+        expires_at=now + timedelta(minutes=minutes),
+        now=now,
+    )
+    record_event(
+        action="space.link_requested",
+        actor_type=ActorType.PERSON,
+        subject_email=email,
+        now=now,
+    )
+    queue_email(
+        template="space_sign_in",
+        to=email,
+        language=language,
+        context={
+            "sign_in_url": absolute_url("rights:space_enter", language=language, token=token),
+            "minutes": minutes,
+        },
+        now=now,
+    )
+
+
+@transaction.atomic
+def use_sign_in_link(*, token: str, now: datetime) -> tuple[LinkState, str]:
+    """Spend a sign-in link: return (state, the verified normalised email or "")."""
+    link = (
+        SecretLink.objects.select_for_update()
+        .filter(purpose=LinkPurpose.SIGN_IN, token_hash=hash_token(token))
+        .first()
+    )
+    if link is None:
+        return LinkState.INVALID, ""
+    if link.used_at is not None:
+        return LinkState.USED, ""
+    if link.is_expired(now=now):
+        return LinkState.EXPIRED, ""
+    link.mark_used(now=now)
+    record_event(
+        action="space.signed_in", actor_type=ActorType.PERSON, subject_email=link.email, now=now
+    )
+    return LinkState.OK, link.email
+
+
+def purge_spent_sign_in_links(*, now: datetime) -> int:
+    """Delete sign-in links past their expiry (used or not); return the count."""
+    return SecretLink.objects.filter(purpose=LinkPurpose.SIGN_IN, expires_at__lte=now).delete()[0]
+
+
+# --- Helpers ------------------------------------------------------------------------------
+
+
+def _confirm_url(dsr: DataSubjectRequest, token: str, *, language: str = "") -> str:
+    return absolute_url("rights:confirm", language=language or dsr.language, token=token)
+
+
+def _tracker_url(dsr: DataSubjectRequest, token: str, *, language: str = "") -> str:
+    return absolute_url("rights:tracker", language=language or dsr.language, token=token)
+
+
+def _email_context(dsr: DataSubjectRequest, **extra: Any) -> dict[str, Any]:
+    return {
+        "dsr": dsr,
+        "name": dsr.name,
+        "link_days": settings.RIGHTS_CONFIRMATION_LINK_DAYS,
+        "expires_at": dsr.confirmation_expires_at(),
+        "space_url": absolute_url("rights:space", language=dsr.language),
+        **extra,
+    }

@@ -1,0 +1,39 @@
+"""Celery entry points: an id (or nothing) in, a service call, a count out (STYLE 17)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from rights import services
+
+
+@shared_task
+def send_email(email_id: int) -> int:
+    """Send one outbox email (queued on commit); the relay catches anything missed."""
+    return int(services.send_outgoing_email(email_id=email_id, now=timezone.now()))
+
+
+@shared_task
+def relay_pending_emails() -> int:
+    return services.relay_pending_emails(now=timezone.now())
+
+
+@shared_task
+def send_confirmation_reminders() -> int:
+    return services.send_confirmation_reminders(now=timezone.now())
+
+
+@shared_task
+def expire_unconfirmed_requests() -> int:
+    return services.expire_unconfirmed_requests(now=timezone.now())
+
+
+@shared_task
+def purge_sent_emails() -> int:
+    return services.purge_sent_emails(now=timezone.now())
+
+
+@shared_task
+def purge_spent_sign_in_links() -> int:
+    return services.purge_spent_sign_in_links(now=timezone.now())

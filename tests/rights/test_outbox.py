@@ -1,0 +1,164 @@
+"""The outbox: emails committed with the request, relayed exactly once (rights.services)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from audit.models import AuditEvent
+from rights import services
+from rights.models import EmailStatus, OutgoingEmail
+from tests.conftest import NOW
+
+FORM = {"email": "alice@example.fr", "name": "Alice", "language": "fr"}
+
+
+def test_it_queues_the_email_in_the_requests_transaction(
+    make_dsr, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        dsr = make_dsr()
+    outgoing = OutgoingEmail.objects.get()
+    assert outgoing.request == dsr and outgoing.status == EmailStatus.PENDING
+    assert len(callbacks) == 1
+    assert callbacks[0].func is services.enqueue_email
+    assert callbacks[0].args == (outgoing.id,)  # an id, never an address
+
+
+def test_it_sends_on_commit(client, db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/demande/access/", FORM)
+    assert len(mail.outbox) == 1
+    assert OutgoingEmail.objects.get().status == EmailStatus.SENT
+
+
+def test_it_sends_each_email_exactly_once(make_dsr):
+    make_dsr()
+    assert services.relay_pending_emails(now=NOW) == 1
+    assert services.relay_pending_emails(now=NOW) == 0
+    assert services.send_outgoing_email(email_id=OutgoingEmail.objects.get().id, now=NOW) is False
+    assert len(mail.outbox) == 1
+    assert AuditEvent.objects.filter(action="email.sent").count() == 1
+
+
+def test_it_keeps_a_failed_email_pending_and_logs_no_personal_data(make_dsr, settings, caplog):
+    make_dsr()
+    settings.EMAIL_BACKEND = "tests.rights.test_outbox.BrokenBackend"
+    assert services.relay_pending_emails(now=NOW) == 0
+    outgoing = OutgoingEmail.objects.get()
+    assert outgoing.status == EmailStatus.PENDING and outgoing.attempts == 1
+    assert "alice" not in caplog.text.lower()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.relay_pending_emails(now=NOW) == 1
+    outgoing.refresh_from_db()
+    assert outgoing.attempts == 2 and outgoing.sent_at == NOW
+
+
+def test_it_purges_sent_emails_after_the_configured_days(make_dsr, settings):
+    settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS = 30
+    make_dsr()
+    services.relay_pending_emails(now=NOW)
+    assert services.purge_sent_emails(now=NOW + timedelta(days=29)) == 0
+    assert services.purge_sent_emails(now=NOW + timedelta(days=30)) == 1
+    assert not OutgoingEmail.objects.exists()
+    assert AuditEvent.objects.filter(action="email.purged").exists()
+
+
+def test_it_survives_a_broker_failure(make_dsr, django_capture_on_commit_callbacks, caplog):
+    from unittest import mock
+
+    down = mock.patch("rights.tasks.send_email.delay", side_effect=ConnectionError("down"))
+    with down, django_capture_on_commit_callbacks(execute=True):
+        make_dsr()
+    assert OutgoingEmail.objects.get().status == EmailStatus.PENDING
+    assert "relay will send it" in caplog.text
+    assert services.relay_pending_emails(now=NOW) == 1
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise OSError("SMTP is down")
+
+
+# --- On the real PostgreSQL and Redis of `make test` -----------------------------------------
+
+needs_services = pytest.mark.skipif(
+    not os.environ.get("OKASIO_REDIS_PORT"), reason="needs the private Redis of `make test`"
+)
+
+
+@needs_services
+def test_it_files_a_request_while_redis_is_down_and_relays_it_later(
+    client, db, django_capture_on_commit_callbacks, caplog
+):
+    """The broker and the cache both fail: the person still gets the page; the relay sends."""
+    from okasio_privacy.celery import app
+
+    port = os.environ["OKASIO_REDIS_PORT"]
+    app.conf.task_always_eager = False  # go through the broker, as in production
+    subprocess.run(["redis-cli", "-p", port, "shutdown", "nosave"], check=False, timeout=10)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post("/demande/access/", FORM)
+        assert response.status_code == 302
+        assert response["Location"] == "/demande/envoyee/"
+        assert client.get(response["Location"]).status_code == 200
+    finally:
+        subprocess.run(
+            ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", port]
+            + ["--save", "", "--appendonly", "no", "--dir", os.environ["OKASIO_SERVICES_DIR"]],
+            check=True,
+            timeout=10,
+        )
+        for _ in range(50):
+            ping = subprocess.run(["redis-cli", "-p", port, "ping"], capture_output=True, text=True)
+            if ping.stdout.strip() == "PONG":
+                break
+            threading.Event().wait(0.1)
+    outgoing = OutgoingEmail.objects.get()
+    assert outgoing.status == EmailStatus.PENDING and outgoing.attempts == 0
+    assert "alice" not in caplog.text.lower()
+    assert services.relay_pending_emails(now=NOW) == 1
+    assert len(mail.outbox) == 1
+    outgoing.refresh_from_db()
+    assert outgoing.status == EmailStatus.SENT and outgoing.attempts == 1
+
+
+@needs_services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_sends_exactly_once_under_concurrent_relays(make_dsr):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    from unittest import mock
+
+    with mock.patch("rights.services.enqueue_email"):  # leave them all pending
+        for i in range(20):
+            make_dsr(email=f"p{i}@example.fr")
+    assert OutgoingEmail.objects.pending().count() == 20
+    barrier = threading.Barrier(4)
+    sent: list[int] = []
+
+    def relay():
+        barrier.wait()
+        try:
+            sent.append(services.relay_pending_emails(now=NOW))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=relay) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(sent) == 20
+    assert len(mail.outbox) == 20
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, attempts=1).count() == 20
