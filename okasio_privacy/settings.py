@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "audit",
     "rights",
     "consent",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.purge_spent_sign_in_links",
         "schedule": crontab(minute=45, hour=3),  # https://crontab.guru/#45_3_*_*_*
     },
+    # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
+    "retention-sweeps": {
+        "task": "retention.tasks.run_all_sweeps",
+        "schedule": crontab(minute=30, hour=3),  # https://crontab.guru/#30_3_*_*_*
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -196,6 +202,8 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # staff sessions end after 8 hours
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -353,10 +361,18 @@ RETENTION_MONTHS = {
     # Requests never confirmed (expired): only long enough to answer "what happened to it".
     "unconfirmed_requests": env.int("RETENTION_UNCONFIRMED_REQUESTS_MONTHS", default=1),
 }
+# Prospects asked to stay in touch at the end of their period are deleted when no explicit
+# "yes" came within this many days of the email (C8, a policy choice).
+RETENTION_REPERMISSION_GRACE_DAYS = env.int("RETENTION_REPERMISSION_GRACE_DAYS", default=30)
 if RETENTION_MONTHS["opposition_list"] < 36:
     raise environ.ImproperlyConfigured(
         "RETENTION_OPPOSITION_LIST_MONTHS must be at least 36 (REQUIREMENTS B11)."
     )
+
+# --- Health (/healthz) --------------------------------------------------------------------
+
+# /healthz answers 503 when a policy's last successful sweep is older than this.
+HEALTHZ_MAX_SWEEP_AGE_HOURS = env.int("HEALTHZ_MAX_SWEEP_AGE_HOURS", default=26)
 
 # --- Logging: no personal data in messages (STYLE 16) -------------------------------------
 

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from consent.urls import api_urlpatterns as consent_api_urlpatterns
+from retention.views import healthz
 
 urlpatterns = [
     # /i18n/setlang/: the language switch in every page footer
@@ -12,6 +13,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # /api/v1/: the JSON APIs
     path("api/v1/", include((consent_api_urlpatterns, "consent_api"))),
+    # /healthz: database, Redis and the sweeps, for the load balancer and monitoring
+    path("healthz", healthz, name="healthz"),
 ]
 
 # Public pages: French at /, English at /en/
@@ -19,5 +22,6 @@ urlpatterns += i18n_patterns(
     path("", include("rights.urls")),
     path("", include("people.urls")),
     path("", include("consent.urls")),
+    path("", include("retention.urls")),
     prefix_default_language=False,
 )

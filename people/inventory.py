@@ -383,6 +383,7 @@ AUDIENCE_RETENTION = Retention(
     None,
     _("as configured in Google Analytics and the cookie banner [à confirmer: consent app]"),
 )
+LEGAL_HOLD_RETENTION = Retention(None, _("until the dispute or the legal claim is settled"))
 CONSENT_PROOF_LAW = _("GDPR 7(1): we must be able to prove consent; limitation period of claims")
 CONSENT_PROOF_RETENTION = Retention(
     "consent_proof",
@@ -871,7 +872,34 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.PROVIDED,
     ),
-    # retention.*: declare their personal-data fields here.
+    # retention.LegalHold: a dispute or claim keeps the person's data out of every sweep
+    *_declare(
+        "retention.LegalHold",
+        "person reason reference since until",
+        category=Category.RELATIONSHIP,
+        purposes=(DISPUTES,),
+        recipients=HOSTING,
+        retention=(LEGAL_HOLD_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 17(3)(e): needed to establish, exercise or defend legal claims while the "
+            "dispute lasts"
+        ),
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # retention.Repermission: the one "shall we keep in touch?" email to a prospect (C8)
+    *_declare(
+        "retention.Repermission",
+        "person asked_at sent_at answered_yes_at",
+        category=Category.RELATIONSHIP,
+        purposes=(MARKETING_PROSPECTS,),
+        recipients=HOSTING,
+        retention=(PROSPECT_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
 )
 
 # Fields that hold no personal data, with the reason. Every model's `id` is here.
@@ -896,6 +924,31 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "consent.ConsentRecord",
             "consent.ConsentText",
             "consent.OppositionEntry",
+            "retention.SweepRun",
+            "retention.LegalHold",
+            "retention.Repermission",
+        ]
+    },
+    ("retention.LegalHold", "code"): "a random public code (UUID) of the hold",
+    ("retention.LegalHold", "created_by"): "the Okasio staff account that placed the hold: "
+    "staff data, not about the people Okasio serves",
+    ("retention.Repermission", "code"): "a random public code (UUID), signed into the link",
+    **{
+        ("retention.SweepRun", name): "the ledger of a retention run: counts and times, "
+        "about no one"
+        for name in [
+            "code",
+            "policy",
+            "as_of",
+            "started_at",
+            "finished_at",
+            "dry_run",
+            "skipped",
+            "rows_examined",
+            "rows_affected",
+            "rows_held",
+            "details",
+            "error",
         ]
     },
     ("consent.ConsentText", "hash"): "the hash of a wording shown to everyone",
