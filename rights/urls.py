@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import views
+from . import api, views
 
 app_name = "rights"
 
@@ -22,4 +22,11 @@ urlpatterns = [
     path("espace/connexion/<str:token>/", views.space_enter, name="space_enter"),
     path("espace/deconnexion/", views.space_sign_out, name="space_sign_out"),
     path("espace/demandes/<uuid:code>/retirer/", views.space_withdraw, name="space_withdraw"),
+]
+
+# /api/v1/requests/...: the public API (rights.api), mounted by okasio_privacy/urls.py
+# outside the language prefixes, in the "api" namespace
+api_urlpatterns = [
+    path("requests/", api.SubmitRequestApi.as_view(), name="requests_submit"),
+    path("requests/<str:token>/", api.TrackRequestApi.as_view(), name="requests_track"),
 ]
