@@ -28,5 +28,6 @@ urlpatterns = [
 # outside the language prefixes, in the "api" namespace
 api_urlpatterns = [
     path("requests/", api.SubmitRequestApi.as_view(), name="requests_submit"),
-    path("requests/<str:token>/", api.TrackRequestApi.as_view(), name="requests_track"),
+    # <path:>: whatever a client puts there (even a "/") gets the API's JSON 404
+    path("requests/<path:token>/", api.TrackRequestApi.as_view(), name="requests_track"),
 ]

@@ -1,0 +1,47 @@
+"""The API against its own OpenAPI schema: schemathesis generates requests (valid and invalid)
+from /api/schema/ and sends them in-process through the WSGI application.
+
+Checks: no 5xx, every status code and content type documented, every response body valid
+against its schema, and schema-invalid input refused.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+from schemathesis.specs.openapi import checks as openapi_checks
+
+CHECKS = [
+    checks.not_a_server_error,
+    openapi_checks.status_code_conformance,
+    openapi_checks.content_type_conformance,
+    openapi_checks.response_schema_conformance,
+    openapi_checks.negative_data_rejection,
+]
+
+
+@pytest.fixture
+def api_schema(db, settings):
+    """The schema as served, with limits high enough that fuzzing does not hit them."""
+    from okasio_privacy.wsgi import application
+
+    settings.RIGHTS_RATE_LIMIT_PER_IP = "100000/h"
+    settings.RIGHTS_RATE_LIMIT_PER_EMAIL = "100000/h"
+    settings.RIGHTS_RATE_LIMIT_TRACKER_PER_IP = "100000/h"
+    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_it_keeps_to_its_schema(case):
+    response = case.call()
+    case.validate_response(response, checks=CHECKS)
