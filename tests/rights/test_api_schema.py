@@ -25,12 +25,26 @@ CHECKS = [
 @pytest.fixture
 def api_schema(db, settings):
     """The schema as served, with limits high enough that fuzzing does not hit them."""
+    from django.core import signals
+    from django.db import close_old_connections
+
     from okasio_privacy.wsgi import application
+
+    def app(environ, start_response):
+        environ.setdefault("REMOTE_ADDR", "192.0.2.1")  # every WSGI server sets it; werkzeug not
+        return application(environ, start_response)
 
     settings.RIGHTS_RATE_LIMIT_PER_IP = "100000/h"
     settings.RIGHTS_RATE_LIMIT_PER_EMAIL = "100000/h"
     settings.RIGHTS_RATE_LIMIT_TRACKER_PER_IP = "100000/h"
-    return schemathesis.openapi.from_wsgi("/api/schema/", application)
+    # As Django's test client does: the test's transaction must outlive each request.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/", app)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
