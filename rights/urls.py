@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from . import api, views
 
@@ -24,10 +24,25 @@ urlpatterns = [
     path("espace/demandes/<uuid:code>/retirer/", views.space_withdraw, name="space_withdraw"),
 ]
 
+
+class AnyText:
+    """Any non-empty text, "/" and newlines included (`path` stops at a newline)."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AnyText, "anytext")
+
 # /api/v1/requests/...: the public API (rights.api), mounted by okasio_privacy/urls.py
-# outside the language prefixes, in the "api" namespace
+# outside the language prefixes, in the "rights_api" namespace
 api_urlpatterns = [
     path("requests/", api.SubmitRequestApi.as_view(), name="requests_submit"),
-    # <path:>: whatever a client puts there (even a "/") gets the API's JSON 404
-    path("requests/<path:token>/", api.TrackRequestApi.as_view(), name="requests_track"),
+    # Whatever a client puts in place of the secret gets the API's JSON 404, not the HTML one.
+    path("requests/<anytext:token>/", api.TrackRequestApi.as_view(), name="requests_track"),
 ]
