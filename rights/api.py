@@ -138,7 +138,7 @@ class SubmitRequestApi(PublicApi):
         def validate_email(self, value: str) -> str:
             email = normalise_email(value)
             if len(email) > EMAIL_MAX_LENGTH:  # lower-casing can lengthen some characters
-                raise serializers.ValidationError(_("Enter a valid email address."))
+                raise serializers.ValidationError(self.fields["email"].error_messages["invalid"])
             return email
 
         def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

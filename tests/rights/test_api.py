@@ -344,3 +344,16 @@ def test_it_serves_the_docs_with_local_assets_and_no_inline_code(client, db):
     script = client.get("/api/docs/?script=")
     assert script.status_code == 200
     assert "/api/schema/" in script.content.decode()
+
+
+def test_it_refuses_an_address_that_lower_casing_makes_too_long(client, db):
+    """ "İ" lower-cases to two characters: 254 on the way in, 255 once normalised."""
+    domain = "@" + "İ" * 3 + "." + "b" * 60 + "." + "c" * 60 + ".fr"
+    email = "a" * (254 - len(domain)) + domain
+    assert len(email) == 254 and len(email.lower()) == 257
+    from django.core.validators import validate_email
+
+    validate_email(email)  # valid as sent
+    response = _post(client, {**BODY, "email": email})
+    assert response.status_code == 400
+    assert "email" in response.json()
