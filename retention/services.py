@@ -36,22 +36,29 @@ def policy_lock(name: str) -> Iterator[bool]:
     PostgreSQL: a session-level advisory lock (pg_try_advisory_lock), which the server
     releases by itself if the process dies. It needs a direct connection or session pooling
     (a transaction-pooling PgBouncer would lose it between statements). Elsewhere (SQLite in
-    development): an exclusive flock on a file next to the database, released by the kernel
-    when the process dies.
+    development): `file_lock`.
     """
-    if connection.vendor == "postgresql":
-        digest = hashlib.sha256(f"okasio.retention.{name}".encode()).digest()
-        key = int.from_bytes(digest[:8], "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-            acquired = cursor.fetchone()[0]
-        try:
+    if connection.vendor != "postgresql":
+        with file_lock(name) as acquired:
             yield acquired
-        finally:
-            if acquired:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
         return
+    digest = hashlib.sha256(f"okasio.retention.{name}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+@contextmanager
+def file_lock(name: str) -> Iterator[bool]:
+    """The fallback lock: an exclusive flock on a file named after the database and the
+    policy, released by the kernel when the process dies."""
     database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
     path = Path(tempfile.gettempdir()) / f"okasio-retention-{database}-{name}.lock"
     with path.open("a") as handle:
