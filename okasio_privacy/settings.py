@@ -262,6 +262,8 @@ RIGHTS_SPACE_SESSION_MINUTES = env.int("RIGHTS_SPACE_SESSION_MINUTES", default=3
 # Submissions and sign-in requests per client IP and per address (django-ratelimit rates).
 RIGHTS_RATE_LIMIT_PER_IP = env("RIGHTS_RATE_LIMIT_PER_IP", default="20/h")
 RIGHTS_RATE_LIMIT_PER_EMAIL = env("RIGHTS_RATE_LIMIT_PER_EMAIL", default="5/h")
+# Tracker look-ups through the API per client IP: slows down guessing tracker secrets.
+RIGHTS_RATE_LIMIT_TRACKER_PER_IP = env("RIGHTS_RATE_LIMIT_TRACKER_PER_IP", default="120/h")
 # Sent emails (they hold the address and single-use links) are deleted after this many days.
 RIGHTS_SENT_EMAIL_RETENTION_DAYS = env.int("RIGHTS_SENT_EMAIL_RETENTION_DAYS", default=30)
 
@@ -309,10 +311,29 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
+    # JSON in, JSON out: no form parsing, no browsable API (its inline scripts break the CSP).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # \u-escape non-ASCII: an error message that quotes the input (a lone surrogate...)
+    # could not be encoded as UTF-8, and would be a 500 instead of a 400.
+    "UNICODE_JSON": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Okasio Privacy API",
+    "DESCRIPTION": (
+        "Okasio Privacy's JSON APIs. Anyone: file a GDPR request (access, rectification, "
+        "erasure, portability, restriction, objection) and follow it with its tracker secret "
+        "(the person confirms every request from the email we send; the answer never says "
+        "whether an address is known); the cookie banner's state and choices. Okasio's "
+        "platform, with its service tokens: the opposition check and card withdrawal."
+    ),
     "VERSION": "1.0.0",
+    # The schema describes the API, not the endpoints that serve the schema and the docs.
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "RequestKindEnum": "rights.models.RequestKind",
+        "RequestStatusEnum": "rights.models.RequestStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -8,6 +8,7 @@ Secrets (confirmation, tracker and sign-in links) are stored only as SHA-256 has
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
@@ -104,6 +105,9 @@ class StepKind(models.TextChoices):
 # the API alike. No "reason" field anywhere (REQUIREMENTS A1) and no ID document (A5).
 
 DETAILS_MAX_LENGTH = 5000
+# NUL (PostgreSQL refuses it in text and JSON) and lone surrogates (not encodable as UTF-8):
+# the form fields refuse them already; JSON from the API or the admin can carry them.
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 
 class ObjectionTarget(models.TextChoices):
@@ -132,6 +136,10 @@ def _text(value: Any, *, field: str, required: bool) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationError({field: _("Enter text.")}, code="invalid")
+    if UNSTORABLE_CHARACTERS.search(value):
+        raise ValidationError(
+            {field: _("This text contains characters we cannot store.")}, code="invalid"
+        )
     value = value.strip()
     if required and not value:
         raise ValidationError({field: _("This field is required.")}, code="required")

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, register_converter
 
-from . import views
+from . import api, views
 
 app_name = "rights"
 
@@ -22,4 +22,27 @@ urlpatterns = [
     path("espace/connexion/<str:token>/", views.space_enter, name="space_enter"),
     path("espace/deconnexion/", views.space_sign_out, name="space_sign_out"),
     path("espace/demandes/<uuid:code>/retirer/", views.space_withdraw, name="space_withdraw"),
+]
+
+
+class AnyText:
+    """Any non-empty text, "/" and newlines included (`path` stops at a newline)."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(AnyText, "anytext")
+
+# /api/v1/requests/...: the public API (rights.api), mounted by okasio_privacy/urls.py
+# outside the language prefixes, in the "rights_api" namespace
+api_urlpatterns = [
+    path("requests/", api.SubmitRequestApi.as_view(), name="requests_submit"),
+    # Whatever a client puts in place of the secret gets the API's JSON 404, not the HTML one.
+    path("requests/<anytext:token>/", api.TrackRequestApi.as_view(), name="requests_track"),
 ]

@@ -5,7 +5,6 @@ the privacy space. None of them says whether an address is known (no enumeration
 from __future__ import annotations
 
 import contextlib
-import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -15,15 +14,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
-from audit.hashing import normalise_email
 from rights import services
 from rights.forms import FORMS, SignInForm
 from rights.models import DataSubjectRequest, InvalidTransition, RequestKind, RequestStatus
+from rights.ratelimits import rate_limited
 from rights.services import LinkState
-
-logger = logging.getLogger(__name__)
 
 SPACE_SESSION_KEY = "rights_space"
 IDENTITY_FIELDS = ("email", "name", "what_is_wrong", "correction", "part", "explanation", "grounds")
@@ -35,36 +31,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/home.html", {"kinds": RequestKind})
 
 
-# --- Rate limits: per IP and per address, failing open when the cache is down -------------
-
-
-def _email_key(group: str, request: HttpRequest) -> str:
-    return normalise_email(request.POST.get("email", ""))
-
-
-def _rate_limited(request: HttpRequest, group: str) -> bool:
-    """Count this POST against both limits; True when over either.
-
-    django-ratelimit raises when the cache (Redis) is unreachable: then we let the request
-    through and log it, rather than refuse every person while Redis is down.
-    """
-    try:
-        over_ip = is_ratelimited(
-            request, group=group, key="ip", rate=settings.RIGHTS_RATE_LIMIT_PER_IP, increment=True
-        )
-        over_email = is_ratelimited(
-            request,
-            group=group,
-            key=_email_key,
-            rate=settings.RIGHTS_RATE_LIMIT_PER_EMAIL,
-            increment=True,
-        )
-    except Exception as exc:
-        logger.warning(
-            "Rate limit not checked for %s (%s): failing open", group, type(exc).__name__
-        )
-        return False
-    return over_ip or over_email
+# --- Rate limits: per IP and per address (rights.ratelimits), failing open --------------
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -82,7 +49,7 @@ def submit(request: HttpRequest, kind: str) -> HttpResponse:
     if form_class is None:
         raise Http404
     if request.method == "POST":
-        if _rate_limited(request, "rights.submit"):
+        if rate_limited(request, "rights.submit", email=request.POST.get("email", "")):
             return _too_many(request)
         form = form_class(request.POST)
         if form.is_valid():
@@ -172,7 +139,7 @@ def space_email(request: HttpRequest, now: datetime) -> str:
 @require_http_methods(["GET", "POST"])
 def space_sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if _rate_limited(request, "rights.sign_in"):
+        if rate_limited(request, "rights.sign_in", email=request.POST.get("email", "")):
             return _too_many(request)
         form = SignInForm(request.POST)
         if form.is_valid():
