@@ -405,9 +405,7 @@ def send_download_link(*, dsr: DataSubjectRequest, now: datetime) -> bool:
         context=services._email_context(
             dsr,
             export=export,
-            download_url=services.absolute_url(
-                "rights:download", language=dsr.language, token=token
-            ),
+            download_url=url,
         ),
         dsr=dsr,
         now=now,
