@@ -1135,7 +1135,7 @@ def rows_of(model: type[models.Model] | str, *, person: models.Model | None, ema
     by, lookup = PERSON_LOOKUPS[label]
     manager = apps.get_model(label)._default_manager
     if by == "person":
-        return manager.filter(**{lookup: person}) if person is not None else manager.none()
+        return manager.filter(**{lookup: person.pk}) if person is not None else manager.none()
     return manager.filter(**{lookup: email.strip()}) if email.strip() else manager.none()
 
 

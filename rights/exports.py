@@ -247,7 +247,8 @@ def render_summary(
     *, dsr: DataSubjectRequest, files: list[CategoryFile], has_stripe_data: bool, now: datetime
 ) -> str:
     """The readable HTML answer carrying every item of Art. 15(1)(a)–(h) and 15(2)."""
-    held = {f.category: f for f in files}
+    # Tailored (EDPB 01/2022): only the categories we hold something in, for this person.
+    held = {f.category: f for f in files if f.rows}
     summaries = [s for s in inventory.category_summaries() if s.category in held]
     recipients = list({id(r): r for s in summaries for r in s.recipients}.values())
     return render_to_string(
@@ -258,6 +259,7 @@ def render_summary(
             "controller": settings.CONTROLLER,
             "controller_identity": inventory.controller_identity(),
             "sections": [(s, held[s.category]) for s in summaries],
+            "holds_data": any(category != Category.RIGHTS for category in held),
             "recipients": recipients,
             "transfers": [r for r in recipients if r.transfer_basis is not inventory.NO_TRANSFER],
             "has_stripe_data": has_stripe_data,
