@@ -120,9 +120,12 @@ def submitted(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/check_email.html", {"purpose": "request"})
 
 
-def _link_problem(request: HttpRequest, state: LinkState) -> HttpResponse:
+def _link_problem(
+    request: HttpRequest, state: LinkState, *, purpose: str = "request"
+) -> HttpResponse:
     status = 404 if state == LinkState.INVALID else 410
-    return render(request, "rights/link_problem.html", {"state": state.value}, status=status)
+    context = {"state": state.value, "purpose": purpose}
+    return render(request, "rights/link_problem.html", context, status=status)
 
 
 @never_cache
@@ -244,7 +247,7 @@ def space_enter(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     state, email = services.use_sign_in_link(token=token, now=now)
     if state != LinkState.OK:
-        return _link_problem(request, state)
+        return _link_problem(request, state, purpose="sign_in")
     request.session.cycle_key()
     until = now + timedelta(minutes=settings.RIGHTS_SPACE_SESSION_MINUTES)
     request.session[SPACE_SESSION_KEY] = {"email": email, "until": until.isoformat()}
