@@ -184,7 +184,7 @@ def download(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "rights/download.html")
     state, export = exports.use_download_link(token=token, now=timezone.now())
     if state != LinkState.OK:
-        return _link_problem(request, state)
+        return _link_problem(request, state, purpose="download")
     response = FileResponse(
         exports.open_export(export), as_attachment=True, filename=export.file_name
     )
