@@ -32,8 +32,10 @@ from typing import IO, Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import FileField
 from django.template.loader import render_to_string
 from django.utils import translation
 
@@ -174,9 +176,12 @@ def _write_category(
     email: str,
     chunk_size: int,
 ) -> int:
-    """Write `<category>.json` and `<category>.csv`; return the number of rows."""
+    """Write `<category>.json` and `<category>.csv`, and the files the rows name (a photo)
+    under `files/`; return the number of rows.
+    """
     count = 0
     header = category_file.header
+    stored: list[str] = []
     with tempfile.TemporaryFile() as spool:
         csv_text = io.TextIOWrapper(spool, encoding="utf-8", newline="")
         writer = csv.writer(csv_text)
@@ -195,6 +200,7 @@ def _write_category(
                     out.write(",\n" if count else "\n")
                     out.write(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False))
                     writer.writerow([_csv_value(row.get(name)) for name in header])
+                    stored += [row[c.name] for c in _file_columns(table) if row[c.name]]
                     count += 1
             out.write("\n]}\n")
             out.flush()
@@ -204,7 +210,16 @@ def _write_category(
         spool.seek(0)
         with zf.open(f"{category_file.stem}.csv", "w", force_zip64=True) as raw:
             shutil.copyfileobj(spool, raw, 1024 * 1024)
+    for name in stored:
+        if default_storage.exists(name):
+            with default_storage.open(name, "rb") as src, zf.open(f"files/{name}", "w") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
     return count
+
+
+def _file_columns(table: Table) -> list[Column]:
+    meta = apps.get_model(table.model)._meta
+    return [c for c in table.columns if isinstance(meta.get_field(c.name), FileField)]
 
 
 def write_package(

@@ -25,6 +25,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import models, transaction
 from django.utils.translation import gettext
@@ -323,6 +324,7 @@ def _apply_plan(*, person: Person, plan: list[PlanItem]) -> dict[str, int]:
         rows = inventory.rows_of(model, person=person, email=person.email)
         if row_id is not None:
             rows = rows.filter(pk=row_id)
+        _delete_files(rows, names=actions[Erasure.DELETE])
         if actions[Erasure.DELETE] >= {f.field_name for f in inventory.fields_for(model)}:
             done[model] += rows.delete()[1].get(meta.label, 0)
             continue
@@ -334,6 +336,15 @@ def _apply_plan(*, person: Person, plan: list[PlanItem]) -> dict[str, int]:
         if changes:
             done[model] += rows.update(**changes)
     return dict(done)
+
+
+def _delete_files(rows: models.QuerySet, *, names: set[str]) -> None:
+    """Files a deleted field names (a photo) leave the storage too, once the erasure commits."""
+    meta = rows.model._meta
+    for name in names:
+        if isinstance(meta.get_field(name), models.FileField):
+            for path in rows.exclude(**{name: ""}).values_list(name, flat=True):
+                transaction.on_commit(partial(default_storage.delete, path))
 
 
 def _summary(plan: list[PlanItem], done: dict[str, int]) -> dict[str, Any]:

@@ -187,3 +187,17 @@ def test_the_command_reapplies_erasures(holdings, erasure_dsr, bob, seams, make_
     assert Person.objects.exists()
     call_command("reapply_erasures")
     assert not Person.objects.exists()
+
+
+def test_it_deletes_the_files_of_erased_fields(
+    alice, erasure_dsr, bob, seams, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path
+    alice.photo.save("alice.jpg", ContentFile(b"a photo"))
+    path = alice.photo.name
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
+    assert not default_storage.exists(path)

@@ -223,3 +223,14 @@ def test_the_task_builds_by_id_after_commit(holdings, make_dsr, django_capture_o
 
 def test_it_has_no_stripe_data_until_the_stripe_module_lands(alice):
     assert exports.stripe_data_for(alice) == []
+
+
+def test_it_includes_the_files_the_person_gave(alice, make_dsr):
+    from django.core.files.base import ContentFile
+
+    alice.photo.save("alice.jpg", ContentFile(b"\xff\xd8 a photo"))
+    dsr = make_dsr(confirm=True)
+    with _zip(exports.build_export(dsr=dsr, now=NOW)) as zf:
+        identity = json.loads(zf.read("identity.json"))
+        path = identity["records"][0]["photo"]
+        assert zf.read(f"files/{path}") == b"\xff\xd8 a photo"
