@@ -152,10 +152,11 @@ def _rows(
     table: Table, *, person: Person | None, email: str, chunk_size: int
 ) -> Iterator[dict[str, Any]]:
     queryset = inventory.rows_of(table.model, person=person, email=email).order_by("pk")
-    names = [c.name for c in table.columns]
+    names = ["record", *(c.name for c in table.columns)]
     lookups = [c.lookup for c in table.columns]
+    record = table.record
     for values in queryset.values_list(*lookups).iterator(chunk_size=chunk_size):
-        yield {"record": table.record, **dict(zip(names, values, strict=True))}
+        yield dict(zip(names, (record, *values), strict=True))
 
 
 def _csv_value(value: Any) -> str:
@@ -196,11 +197,12 @@ def _write_category(
                 + ', "records": ['
             )
             for table in category_file.tables:
+                files = [c.name for c in _file_columns(table)]
                 for row in _rows(table, person=person, email=email, chunk_size=chunk_size):
                     out.write(",\n" if count else "\n")
                     out.write(json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False))
                     writer.writerow([_csv_value(row.get(name)) for name in header])
-                    stored += [row[c.name] for c in _file_columns(table) if row[c.name]]
+                    stored += [row[name] for name in files if row[name]]
                     count += 1
             out.write("\n]}\n")
             out.flush()
