@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "people",
     "audit",
     "rights",
+    "consent",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +147,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.delete_expired_exports",
         "schedule": crontab(minute=50, hour=3),  # https://crontab.guru/#50_3_*_*_*
     },
+    # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
+    "retention-sweeps": {
+        "task": "retention.tasks.run_all_sweeps",
+        "schedule": crontab(minute=30, hour=3),  # https://crontab.guru/#30_3_*_*_*
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -199,6 +206,8 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # staff sessions end after 8 hours
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -267,6 +276,36 @@ RIGHTS_EXPORT_LINK_DAYS = env.int("RIGHTS_EXPORT_LINK_DAYS", default=7)
 # Rows fetched per database round trip while an export streams (memory stays flat).
 RIGHTS_EXPORT_CHUNK_SIZE = env.int("RIGHTS_EXPORT_CHUNK_SIZE", default=2000)
 
+# --- Consent: the cookie banner, Google Analytics, the platform's APIs ----------------------
+
+# How long a banner choice (acceptance or refusal) holds before we ask again (C5: 6 months).
+CONSENT_CHOICE_MONTHS = env.int("CONSENT_CHOICE_MONTHS", default=6)
+if not 1 <= CONSENT_CHOICE_MONTHS <= 13:
+    raise environ.ImproperlyConfigured("CONSENT_CHOICE_MONTHS must be 1 to 13 (REQUIREMENTS C5).")
+# Sites that embed the banner with its script tag and call its API (CORS, no credentials).
+CONSENT_EMBED_ORIGINS = env.list("CONSENT_EMBED_ORIGINS", default=[])
+# Google Analytics 4 measurement id; empty: never loaded. Loaded only after consent (C1).
+GA_MEASUREMENT_ID = env("GA_MEASUREMENT_ID", default="")
+# Service tokens of Okasio's platform: the opposition check (B11), card withdrawal (C10).
+OPPOSITION_API_TOKENS = env.list("OPPOSITION_API_TOKENS", default=[])
+PLATFORM_API_TOKENS = env.list("PLATFORM_API_TOKENS", default=[])
+
+if GA_MEASUREMENT_ID:
+    # The loader banner.js injects after consent, and where it sends its hits.
+    _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    _directives["script-src"] = [*_directives["script-src"], "https://www.googletagmanager.com"]
+    _directives["connect-src"] = [
+        SELF,
+        "https://*.google-analytics.com",
+        "https://*.analytics.google.com",
+        "https://*.googletagmanager.com",
+    ]
+    _directives["img-src"] = [
+        *_directives["img-src"],
+        "https://*.google-analytics.com",
+        "https://*.googletagmanager.com",
+    ]
+
 # --- Stripe (people/stripe.py is the only module that talks to it) -------------------------
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
@@ -318,6 +357,9 @@ RETENTION_MONTHS = {
     "accounting": env.int("RETENTION_ACCOUNTING_MONTHS", default=120),
     # Opposition-list entries: at least 3 years (B11). A lower value is refused below.
     "opposition_list": env.int("RETENTION_OPPOSITION_LIST_MONTHS", default=36),
+    # Consent records, after the consent stops being relied on (withdrawn or superseded):
+    # proof of consent (GDPR 7(1)) for the 5-year limitation period [POLICY CHOICE].
+    "consent_proof": env.int("RETENTION_CONSENT_PROOF_MONTHS", default=60),
     # Technical traces (IP address, browser): 13 months.
     "technical_traces": env.int("RETENTION_TECHNICAL_TRACES_MONTHS", default=13),
     # Reviews and activities: while the account lives, then 3 years of inactivity.
@@ -330,10 +372,18 @@ RETENTION_MONTHS = {
     # Requests never confirmed (expired): only long enough to answer "what happened to it".
     "unconfirmed_requests": env.int("RETENTION_UNCONFIRMED_REQUESTS_MONTHS", default=1),
 }
+# Prospects asked to stay in touch at the end of their period are deleted when no explicit
+# "yes" came within this many days of the email (C8, a policy choice).
+RETENTION_REPERMISSION_GRACE_DAYS = env.int("RETENTION_REPERMISSION_GRACE_DAYS", default=30)
 if RETENTION_MONTHS["opposition_list"] < 36:
     raise environ.ImproperlyConfigured(
         "RETENTION_OPPOSITION_LIST_MONTHS must be at least 36 (REQUIREMENTS B11)."
     )
+
+# --- Health (/healthz) --------------------------------------------------------------------
+
+# /healthz answers 503 when a policy's last successful sweep is older than this.
+HEALTHZ_MAX_SWEEP_AGE_HOURS = env.int("HEALTHZ_MAX_SWEEP_AGE_HOURS", default=26)
 
 # --- Logging: no personal data in messages (STYLE 16) -------------------------------------
 

@@ -32,6 +32,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.hashing import subject_hash
+
 # The dataclasses below compare by identity (eq=False): each is declared once as a
 # module constant and fields point at those constants. It also keeps their lazy,
 # translatable texts from being evaluated at import time.
@@ -51,6 +53,7 @@ class Category(models.TextChoices):
     TECHNICAL = "technical", _("Technical data (IP address, browser, operating system)")
     AUDIENCE = "audience", _("Audience measurement (cookies)")
     RIGHTS = "rights", _("Your data protection requests and their proof")
+    CONSENTS = "consents", _("Your consents, refusals and objections, and their proof")
 
 
 class LegalBasis(models.TextChoices):
@@ -273,6 +276,14 @@ RIGHTS = Purpose(
     _("Handle your data protection requests and prove that we did"),
     LegalBasis.LEGAL_OBLIGATION,
 )
+CONSENT_PROOF = Purpose(
+    _("Prove the consents you gave, refused or withdrew (GDPR 7(1))"),
+    LegalBasis.LEGAL_OBLIGATION,
+)
+OPPOSITION = Purpose(
+    _("Respect your objection to marketing (GDPR 21(3)) and never add you to our lists again"),
+    LegalBasis.LEGAL_OBLIGATION,
+)
 
 # --- Recipients (charter sections 5, 8, 9, 15; REQUIREMENTS C7, D2) ---------------------------
 
@@ -394,6 +405,18 @@ TECHNICAL_RETENTION = Retention("technical_traces", _("the visit"))
 AUDIENCE_RETENTION = Retention(
     None,
     _("as configured in Google Analytics and the cookie banner [à confirmer: consent app]"),
+)
+LEGAL_HOLD_RETENTION = Retention(None, _("until the dispute or the legal claim is settled"))
+CONSENT_PROOF_LAW = _("GDPR 7(1): we must be able to prove consent; limitation period of claims")
+CONSENT_PROOF_RETENTION = Retention(
+    "consent_proof",
+    _("the consent stops being relied on (withdrawn, or replaced by a new choice)"),
+    legal_reason=CONSENT_PROOF_LAW,
+)
+OPPOSITION_RETENTION = Retention(
+    "opposition_list",
+    _("your objection, at the earliest"),
+    legal_reason=_("CNIL guidance: keep what is needed to respect an objection"),
 )
 RIGHTS_PROOF_RETENTION = Retention(
     None,
@@ -920,7 +943,66 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
-    # consent.*, retention.*: declare their personal-data fields here.
+    # consent.ConsentRecord: append-only proof of every choice; a keyed hash or a browser id
+    *_declare(
+        "consent.ConsentRecord",
+        "code subject_hash browser_id purpose action text source at",
+        category=Category.CONSENTS,
+        purposes=(CONSENT_PROOF,),
+        recipients=HOSTING,
+        retention=(CONSENT_PROOF_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 7(1) and 17(3)(e): proof of what you agreed to or refused; it names you "
+            "only by a keyed hash of your address"
+        ),
+        portable=False,
+        source=Source.OBSERVED,
+    ),
+    # consent.OppositionEntry: the opposition list (B11)
+    *_declare(
+        "consent.OppositionEntry",
+        "subject_hash channel objected_at",
+        category=Category.CONSENTS,
+        purposes=(OPPOSITION,),
+        recipients=HOSTING,
+        retention=(OPPOSITION_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 17(3)(b) and 21(3): so that your objection is respected and your address "
+            "is never imported again; a keyed hash, not your address"
+        ),
+        portable=False,
+        source=Source.PROVIDED,
+    ),
+    # retention.LegalHold: a dispute or claim keeps the person's data out of every sweep
+    *_declare(
+        "retention.LegalHold",
+        "person reason reference since until",
+        category=Category.RELATIONSHIP,
+        purposes=(DISPUTES,),
+        recipients=HOSTING,
+        retention=(LEGAL_HOLD_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 17(3)(e): needed to establish, exercise or defend legal claims while the "
+            "dispute lasts"
+        ),
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # retention.Repermission: the one "shall we keep in touch?" email to a prospect (C8)
+    *_declare(
+        "retention.Repermission",
+        "person asked_at sent_at answered_yes_at",
+        category=Category.RELATIONSHIP,
+        purposes=(MARKETING_PROSPECTS,),
+        recipients=HOSTING,
+        retention=(PROSPECT_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
 )
 
 # Fields that hold no personal data, with the reason. Every model's `id` is here.
@@ -947,6 +1029,12 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "rights.ObjectionDecision",
             "rights.Restriction",
             "rights.ErasureLedger",
+            "consent.ConsentRecord",
+            "consent.ConsentText",
+            "consent.OppositionEntry",
+            "retention.SweepRun",
+            "retention.LegalHold",
+            "retention.Repermission",
         ]
     },
     ("rights.Export", "code"): "a random public code (UUID) of the export",
@@ -955,6 +1043,32 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("rights.ObjectionDecision", "decided_by"): "the Okasio staff account that decided: staff data",
     ("rights.Restriction", "code"): "a random public code (UUID) of the restriction",
     ("rights.ErasureLedger", "summary"): "counts and dates per model and action; never a value",
+    ("retention.LegalHold", "code"): "a random public code (UUID) of the hold",
+    ("retention.LegalHold", "created_by"): "the Okasio staff account that placed the hold: "
+    "staff data, not about the people Okasio serves",
+    ("retention.Repermission", "code"): "a random public code (UUID), signed into the link",
+    **{
+        ("retention.SweepRun", name): "the ledger of a retention run: counts and times, "
+        "about no one"
+        for name in [
+            "code",
+            "policy",
+            "as_of",
+            "started_at",
+            "finished_at",
+            "dry_run",
+            "skipped",
+            "rows_examined",
+            "rows_affected",
+            "rows_held",
+            "details",
+            "error",
+        ]
+    },
+    ("consent.ConsentText", "hash"): "the hash of a wording shown to everyone",
+    ("consent.ConsentText", "kind"): "which wording: banner, marketing box...",
+    ("consent.ConsentText", "snapshot"): "the wording itself, the same for everyone",
+    ("consent.ConsentText", "first_recorded_at"): "when a wording was first used",
     ("rights.DataSubjectRequest", "logged_by"): "the Okasio staff account that logged it: "
     "staff data, not the person's",
     ("rights.RequestPause", "decided_by"): "the Okasio staff account that decided: staff data",
@@ -983,8 +1097,9 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
 # --- Whose rows: one person's rows in each model (access, portability, erasure) -------------
 
 # How to find one person's rows in each model the inventory declares: (by, lookup), where
-# `by` is "person" (the lookup is compared with the Person) or "email" (with their address,
-# case-insensitively, for records kept by address). In declaration order: the exports write
+# `by` is "person" (the lookup is compared with the Person), "email" (with their address,
+# case-insensitively, for records kept by address) or "subject_hash" (with the keyed hash of
+# their address, for records that never hold it). In declaration order: the exports write
 # them in this order and the erasure plan lists them in it.
 PERSON_LOOKUPS: dict[str, tuple[str, str]] = {
     "people.Person": ("person", "pk"),
@@ -1001,6 +1116,10 @@ PERSON_LOOKUPS: dict[str, tuple[str, str]] = {
     "rights.RecipientNotification": ("email", "request__email__iexact"),
     "rights.ObjectionDecision": ("email", "request__email__iexact"),
     "rights.Restriction": ("person", "person"),
+    "consent.ConsentRecord": ("subject_hash", "subject_hash"),
+    "consent.OppositionEntry": ("subject_hash", "subject_hash"),
+    "retention.LegalHold": ("person", "person"),
+    "retention.Repermission": ("person", "person"),
 }
 
 # Models with personal data that the exports and the erasure plan leave out, and why.
@@ -1040,13 +1159,13 @@ PROCESSING_ACTIVITIES: tuple[ProcessingActivity, ...] = (
     ),
     ProcessingActivity(
         name=_("Prospecting (newsletters and offers)"),
-        purposes=(MARKETING_CLIENTS, MARKETING_PROSPECTS),
+        purposes=(MARKETING_CLIENTS, MARKETING_PROSPECTS, OPPOSITION, CONSENT_PROOF),
         data_subjects=(_("Clients and former clients"), _("Prospects")),
         security=SECURITY_MEASURES,
     ),
     ProcessingActivity(
         name=_("Site operation, cookies and audience measurement"),
-        purposes=(AUDIENCE, SECURITY),
+        purposes=(AUDIENCE, SECURITY, CONSENT_PROOF),
         data_subjects=(_("Visitors"), _("Users"), _("Clients and former clients")),
         extra_categories=(Category.AUDIENCE,),
         extra_recipients=(GOOGLE_LLC,),
@@ -1136,7 +1255,11 @@ def rows_of(model: type[models.Model] | str, *, person: models.Model | None, ema
     manager = apps.get_model(label)._default_manager
     if by == "person":
         return manager.filter(**{lookup: person.pk}) if person is not None else manager.none()
-    return manager.filter(**{lookup: email.strip()}) if email.strip() else manager.none()
+    if not email.strip():
+        return manager.none()
+    if by == "subject_hash":
+        return manager.filter(**{lookup: subject_hash(email)})
+    return manager.filter(**{lookup: email.strip()})
 
 
 def retention_months(key: str) -> int:

@@ -34,7 +34,10 @@ from django.utils.translation import gettext_lazy as _
 from audit.hashing import normalise_email, subject_hash
 from audit.models import ActorType
 from audit.services import record_event
+from consent import services as consent_services
+from consent.models import ConsentSource
 from people import inventory
+from people import stripe as people_stripe
 from people.inventory import Category, Erasure, Field, Recipient, Retention
 from people.models import Person
 from rights.deadlines import add_months
@@ -53,27 +56,30 @@ from rights.services import _email_context, queue_email
 logger = logging.getLogger(__name__)
 
 
-# --- Seams to the consent branch (consent/, people/stripe.py): wire them when it lands --------
+# --- The other apps and Stripe, each through one function (tests replace them) -----------
 
 
 def consent_forget_subject(*, email: str, now: datetime) -> None:
-    """SEAM: put the address's keyed hash on the opposition list (B11), so it is never
-    imported again for marketing. Wire to `consent.services.forget_subject(email=, now=)`.
-    Until then the erasure ledger holds the same hash (`subject_hash(email)`).
-    """
-    logger.warning("consent_forget_subject: the consent app is not installed yet")
+    """Put the address's keyed hash on the opposition list (B11): never imported again."""
+    consent_services.forget_subject(email=email, now=now)
 
 
 def consent_withdraw_marketing(*, email: str, now: datetime) -> None:
-    """SEAM: withdraw marketing consent and add to the opposition list at once (B9).
-    Wire to `consent.services.withdraw_marketing(email=, source=..., now=)`.
-    """
-    logger.warning("consent_withdraw_marketing: the consent app is not installed yet")
+    """Withdraw marketing consent and add the address to the opposition list, at once (B9)."""
+    # TODO(consent): a ConsentSource for rights requests; the privacy space is the nearest.
+    consent_services.withdraw_marketing(email=email, source=ConsentSource.PRIVACY_SPACE, now=now)
+
+
+def stripe_detach_payment_method(*, payment_method_id: str) -> None:
+    """Detach a saved card at Stripe (idempotent: a card Stripe no longer knows counts)."""
+    people_stripe.detach_payment_method(payment_method_id)
 
 
 def stripe_delete_customer(*, customer_id: str) -> None:
-    """SEAM: delete the customer at Stripe (after commit). Wire to
-    `people.stripe.delete_customer(customer_id)` (idempotent: a 404 counts as deleted).
+    """SEAM, not wired: delete the customer at Stripe once `people.stripe.delete_customer`
+    exists (the only module that may import stripe). Until then the customer stays at
+    Stripe with its payment methods detached, and the erasure's Stripe notification
+    (RecipientNotification) stays pending for the DPO.
     """
     logger.warning("stripe_delete_customer: people.stripe.delete_customer does not exist yet")
 
@@ -399,10 +405,26 @@ def _kept(plan: list[PlanItem]) -> list[KeptData]:
     ]
 
 
-def _forget(*, email: str, customer_id: str, now: datetime) -> None:
-    """What erasure does outside our tables: the opposition list and Stripe."""
-    consent_forget_subject(email=email, now=now)
-    if customer_id:
+class ErasureBlocked(Exception):
+    """A legal hold (a dispute, a claim, an authority) keeps the person's data (17(3)(e))."""
+
+
+def _forget(*, person: Person, now: datetime) -> None:
+    """What erasure does outside our tables, before touching them: saved cards detached at
+    Stripe first (if Stripe fails, the erasure fails whole and can be run again), the
+    address on the opposition list, and the Stripe customer deleted after commit.
+
+    Raise ErasureBlocked when an active legal hold covers the person; ended holds go with
+    the person (their FK protects the row).
+    """
+    if person.legal_holds.active(now=now).exists():
+        raise ErasureBlocked("an active legal hold covers this person")
+    person.legal_holds.all().delete()
+    for payment_method_id in person.saved_cards.values_list("stripe_payment_method_id", flat=True):
+        stripe_detach_payment_method(payment_method_id=payment_method_id)
+    consent_forget_subject(email=person.email, now=now)
+    if person.stripe_customer_id:
+        customer_id = person.stripe_customer_id
         transaction.on_commit(partial(stripe_delete_customer, customer_id=customer_id))
 
 
@@ -416,15 +438,16 @@ def execute_erasure(
     Also: the keyed hash of the address joins the opposition list (B11) and the erasure
     ledger (so `reapply_erasures` can redo it after a backup restore); the Stripe customer is
     deleted after commit; one notification per recipient is recorded (Art. 19). Running it
-    again changes nothing: the person is gone (`already_erased`).
+    again changes nothing: the person is gone (`already_erased`). Raise ErasureBlocked,
+    changing nothing, while a legal hold covers the person.
     """
     person = Person.objects.select_for_update().filter(pk=person.pk).first()
     if person is None:
         return ErasureResult(plan=[], erased=[], kept=[], notifications=[], already_erased=True)
     plan = erasure_plan(person=person, now=now)
-    email, customer_id = person.email, person.stripe_customer_id
+    email = person.email
+    _forget(person=person, now=now)
     done = _apply_plan(person=person, plan=plan)
-    _forget(email=email, customer_id=customer_id, now=now)
     summary = _summary(plan, done)
     ErasureLedger.objects.get_or_create(
         request_code=dsr.code,
@@ -471,15 +494,20 @@ def reapply_erasures(*, now: datetime, dry_run: bool = False) -> int:
     ]
     if dry_run:
         return len(matches)
+    erased = 0
     for pk, digest in matches:
         with transaction.atomic():
             person = Person.objects.select_for_update().filter(pk=pk).first()
             if person is None:
                 continue
             plan = erasure_plan(person=person, now=now)
-            email, customer_id = person.email, person.stripe_customer_id
+            email = person.email
+            try:
+                _forget(person=person, now=now)
+            except ErasureBlocked:
+                logger.warning("A restored person under a legal hold was not erased again")
+                continue
             done = _apply_plan(person=person, plan=plan)
-            _forget(email=email, customer_id=customer_id, now=now)
             ErasureLedger.objects.filter(subject_hash=digest).update(last_reapplied_at=now)
             record_event(
                 action="erasure.reapplied",
@@ -488,7 +516,8 @@ def reapply_erasures(*, now: datetime, dry_run: bool = False) -> int:
                 subject_email=email,
                 now=now,
             )
-    return len(matches)
+            erased += 1
+    return erased
 
 
 # --- Restriction (Art. 18) --------------------------------------------------------------------

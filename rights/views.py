@@ -204,7 +204,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 # --- The privacy space: signed in by an emailed link, scoped to that address ---------------
 
 
-def _space_email(request: HttpRequest, now: datetime) -> str:
+def space_email(request: HttpRequest, now: datetime) -> str:
     """The verified address of this session's privacy space, or "" (absent or expired)."""
     space = request.session.get(SPACE_SESSION_KEY) or {}
     until = space.get("until")
@@ -257,7 +257,7 @@ def space_enter(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def space(request: HttpRequest) -> HttpResponse:
-    email = _space_email(request, timezone.now())
+    email = space_email(request, timezone.now())
     if not email:
         return redirect("rights:space_sign_in")
     requests = (
@@ -273,7 +273,7 @@ def space(request: HttpRequest) -> HttpResponse:
 @require_POST
 def space_withdraw(request: HttpRequest, code: str) -> HttpResponse:
     now = timezone.now()
-    email = _space_email(request, now)
+    email = space_email(request, now)
     if not email:
         return redirect("rights:space_sign_in")
     dsr = get_object_or_404(DataSubjectRequest.objects.for_email(email), code=code)

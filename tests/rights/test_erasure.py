@@ -10,6 +10,7 @@ from django.core.management import call_command
 
 from audit.hashing import subject_hash
 from audit.models import AuditEvent
+from consent.models import OppositionEntry
 from people.inventory import Category, Erasure
 from people.models import Activity, Person, Purchase, Review, SavedCard, TechnicalTrace
 from rights import fulfilment
@@ -19,12 +20,12 @@ from tests.conftest import NOW
 
 @pytest.fixture
 def seams(monkeypatch):
-    """The consent and Stripe seams, recorded (their modules are not on main yet)."""
-    calls = {"forget": [], "stripe": []}
+    """Stripe, recorded (test_it_detaches_saved_cards_at_stripe uses localstripe instead)."""
+    calls = {"detach": [], "stripe": []}
     monkeypatch.setattr(
         fulfilment,
-        "consent_forget_subject",
-        lambda *, email, now: calls["forget"].append(email),
+        "stripe_detach_payment_method",
+        lambda *, payment_method_id: calls["detach"].append(payment_method_id),
     )
     monkeypatch.setattr(
         fulfilment,
@@ -105,7 +106,8 @@ def test_it_erases_and_keeps_what_the_law_requires(
     assert recent.card_last4 == "4242" and recent.card_exp_year  # evidence, 13 months
     assert old.card_last4 == "" and old.card_exp_month is None and old.card_brand == ""
 
-    assert seams["forget"] == ["alice@example.fr"]
+    assert OppositionEntry.objects.filter(subject_hash=subject_hash("alice@example.fr")).exists()
+    assert seams["detach"] == ["pm_alice"]
     assert seams["stripe"] == ["cus_alice"]
     ledger = ErasureLedger.objects.get()
     assert ledger.subject_hash == subject_hash("alice@example.fr")
@@ -201,3 +203,49 @@ def test_it_deletes_the_files_of_erased_fields(
     with django_capture_on_commit_callbacks(execute=True):
         fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
     assert not default_storage.exists(path)
+
+
+def test_it_is_blocked_by_an_active_legal_hold(holdings, erasure_dsr, bob, seams):
+    from retention.models import HoldReason, LegalHold
+
+    alice = holdings["person"]
+    LegalHold.objects.create(person=alice, reason=HoldReason.DISPUTE, since=NOW)
+    with pytest.raises(fulfilment.ErasureBlocked):
+        fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
+    assert Person.objects.filter(pk=alice.pk).exists() and not ErasureLedger.objects.exists()
+
+
+def test_an_ended_legal_hold_does_not_block(holdings, erasure_dsr, bob, seams):
+    from retention.models import HoldReason, LegalHold
+
+    alice = holdings["person"]
+    LegalHold.objects.create(
+        person=alice, reason=HoldReason.DISPUTE, since=NOW - timedelta(days=90), until=NOW
+    )
+    fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
+    assert not Person.objects.filter(pk=alice.pk).exists()
+
+
+def test_it_detaches_saved_cards_at_stripe(stripe_api, alice, erasure_dsr, bob, monkeypatch):
+    monkeypatch.setattr(fulfilment, "stripe_delete_customer", lambda *, customer_id: None)
+    customer = stripe_api.v1.customers.create(params={"email": alice.email})
+    method = stripe_api.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    stripe_api.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    SavedCard.objects.create(
+        person=alice,
+        stripe_payment_method_id=method.id,
+        brand="visa",
+        last4="4242",
+        exp_month=4,
+        exp_year=2030,
+        consent_given_at=NOW,
+        consent_text_version="v1",
+    )
+    fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
+    assert stripe_api.v1.payment_methods.retrieve(method.id).customer is None
+    assert not SavedCard.objects.exists()

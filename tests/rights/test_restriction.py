@@ -71,14 +71,15 @@ def test_it_lists_recipients_for_a_restriction_request(make_dsr, alice, bob):
 # --- Objection (Art. 21) ----------------------------------------------------------------------
 
 
-def test_an_objection_to_marketing_stops_it_at_once(make_dsr, monkeypatch):
-    calls = []
-    monkeypatch.setattr(
-        fulfilment, "consent_withdraw_marketing", lambda *, email, now: calls.append(email)
-    )
+def test_an_objection_to_marketing_stops_it_at_once(make_dsr):
+    from consent import services as consent_services
+    from consent.models import Action, Purpose
+
     dsr = make_dsr(confirm=True, kind="objection", details={"target": "marketing"})
     fulfilment.object_to_marketing(dsr=dsr, now=NOW)
-    assert calls == ["alice@example.fr"]
+    assert consent_services.is_opposed(email="alice@example.fr")
+    latest = consent_services.current_consents(email="alice@example.fr")[Purpose.MARKETING_EMAIL]
+    assert latest.action == Action.WITHDRAWN
 
 
 @pytest.fixture
