@@ -281,7 +281,7 @@ CONSENT_PROOF = Purpose(
     LegalBasis.LEGAL_OBLIGATION,
 )
 OPPOSITION = Purpose(
-    _("Respect your objection to marketing (GDPR 21(3)) and never add you to our lists again"),
+    _("Respect your objection to marketing (GDPR 21(3)) and not add you to our lists again"),
     LegalBasis.LEGAL_OBLIGATION,
 )
 

@@ -26,6 +26,7 @@ from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
+from consent.models import OppositionEntry
 from people.models import Person, Purchase, SavedCard, TechnicalTrace
 from retention.models import LegalHold, Repermission
 from rights.deadlines import add_months
@@ -432,5 +433,27 @@ def purge_saved_cards(
         dry_run=dry_run,
         batch_size=batch_size,
         act=partial(_delete_rows, SavedCard),
+        action="deleted",
+    )
+
+
+@policy(
+    "opposition_list",
+    settings=("RETENTION_MONTHS['opposition_list']",),
+    summary="Opposition-list entries deleted once their period (at least 3 years) has passed.",
+)
+def purge_opposition_list(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # B11: never before RETENTION_MONTHS["opposition_list"] (settings refuse less than 36).
+    # An entry names no person (a keyed hash only), so no legal hold can apply to it.
+    return _in_batches(
+        OppositionEntry.objects.filter(
+            objected_at__lt=expired_before(now, _months("opposition_list"))
+        ),
+        held=Exists(LegalHold.objects.none()),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, OppositionEntry),
         action="deleted",
     )

@@ -70,7 +70,8 @@ def test_it_filters_a_batch_in_three_queries(make_person, django_assert_num_quer
 def test_it_records_consent_with_the_exact_text_shown(db):
     record = services.grant_marketing(email="p@example.fr", source=ConsentSource.SIGNUP, now=NOW)
     assert record.purpose == Purpose.MARKETING_EMAIL and record.action == Action.GRANTED
-    assert record.text.snapshot["text"].startswith("I agree to receive Okasio's newsletters")
+    # The exact text shown, in the language it was shown in (French by default).
+    assert record.text.snapshot["text"].startswith("J’accepte de recevoir par e-mail")
     assert record.text.hash == record.text_id
     assert "p@example.fr" not in str(record.subject_hash)
 

@@ -101,25 +101,3 @@ def months_ago(day: date, months: int, days: int = 0) -> date:
     from rights.deadlines import add_months
 
     return add_months(day, -months) + timedelta(days=days)
-
-
-@pytest.fixture
-def truncatable_audit_log(django_db_setup, django_db_blocker):
-    """Let the flush that ends a transactional test TRUNCATE the audit log (PostgreSQL).
-
-    Request it before `transactional_db`. Restores the trigger to the state it found.
-    """
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        yield
-        return
-    trigger = "audit_auditevent_no_truncate"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = %s", [trigger])
-        (state,) = cursor.fetchone()
-        cursor.execute(f"ALTER TABLE audit_auditevent DISABLE TRIGGER {trigger}")
-    yield
-    if state != "D":
-        with django_db_blocker.unblock(), connection.cursor() as cursor:
-            cursor.execute(f"ALTER TABLE audit_auditevent ENABLE TRIGGER {trigger}")

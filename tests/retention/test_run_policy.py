@@ -79,6 +79,7 @@ def test_it_covers_every_policy_in_the_nightly_schedule(settings):
         "accounting",
         "technical_traces",
         "saved_cards",
+        "opposition_list",
     }
 
 
@@ -91,7 +92,7 @@ def test_it_runs_every_policy_from_the_nightly_task(db):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the advisory lock is PostgreSQL's")
 def test_it_runs_only_one_of_two_sweeps_started_together_on_postgresql(
-    truncatable_audit_log, transactional_db, make_trace, monkeypatch
+    transactional_db, make_trace, monkeypatch
 ):
     """Two workers start the same policy: the second finds the advisory lock taken."""
     for _ in range(2):
