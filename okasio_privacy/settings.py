@@ -143,6 +143,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.purge_spent_sign_in_links",
         "schedule": crontab(minute=45, hour=3),  # https://crontab.guru/#45_3_*_*_*
     },
+    "rights-delete-expired-exports": {
+        "task": "rights.tasks.delete_expired_exports",
+        "schedule": crontab(minute=50, hour=3),  # https://crontab.guru/#50_3_*_*_*
+    },
     # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
     "retention-sweeps": {
         "task": "retention.tasks.run_all_sweeps",
@@ -266,6 +270,13 @@ RIGHTS_RATE_LIMIT_PER_EMAIL = env("RIGHTS_RATE_LIMIT_PER_EMAIL", default="5/h")
 RIGHTS_RATE_LIMIT_TRACKER_PER_IP = env("RIGHTS_RATE_LIMIT_TRACKER_PER_IP", default="120/h")
 # Sent emails (they hold the address and single-use links) are deleted after this many days.
 RIGHTS_SENT_EMAIL_RETENTION_DAYS = env.int("RIGHTS_SENT_EMAIL_RETENTION_DAYS", default=30)
+
+# --- Data-subject requests: the fulfilment (rights/exports.py, rights/fulfilment.py) -------
+
+# An access or portability export can be downloaded for this many days, then it is deleted.
+RIGHTS_EXPORT_LINK_DAYS = env.int("RIGHTS_EXPORT_LINK_DAYS", default=7)
+# Rows fetched per database round trip while an export streams (memory stays flat).
+RIGHTS_EXPORT_CHUNK_SIZE = env.int("RIGHTS_EXPORT_CHUNK_SIZE", default=2000)
 
 # --- Consent: the cookie banner, Google Analytics, the platform's APIs ----------------------
 

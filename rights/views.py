@@ -8,21 +8,36 @@ import contextlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rights import services
+from rights import exports, services
 from rights.forms import FORMS, SignInForm
-from rights.models import DataSubjectRequest, InvalidTransition, RequestKind, RequestStatus
+from rights.models import (
+    RECTIFIABLE_FIELDS,
+    DataSubjectRequest,
+    InvalidTransition,
+    RequestKind,
+    RequestStatus,
+)
 from rights.ratelimits import rate_limited
 from rights.services import LinkState
 
 SPACE_SESSION_KEY = "rights_space"
-IDENTITY_FIELDS = ("email", "name", "what_is_wrong", "correction", "part", "explanation", "grounds")
+IDENTITY_FIELDS = (
+    "email",
+    "name",
+    "what_is_wrong",
+    "correction",
+    "part",
+    "explanation",
+    "grounds",
+    *(f"new_{name}" for name in RECTIFIABLE_FIELDS),
+)
 
 
 @require_GET
@@ -110,7 +125,38 @@ def _get_tracked(token: str) -> DataSubjectRequest:
 @require_GET
 def tracker(request: HttpRequest, token: str) -> HttpResponse:
     dsr = _get_tracked(token)
-    return render(request, "rights/tracker.html", {"dsr": dsr, "token": token})
+    context = {
+        "dsr": dsr,
+        "token": token,
+        "export": dsr.exports.available(now=timezone.now()).order_by("-created_at").first(),
+        "notifications": dsr.recipient_notifications.all(),
+    }
+    return render(request, "rights/tracker.html", context)
+
+
+@never_cache
+@require_POST
+def send_download_link(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Email me a download link": the download needs the mailbox again, not just this page."""
+    dsr = _get_tracked(token)
+    exports.send_download_link(dsr=dsr, now=timezone.now())
+    return render(request, "rights/check_email.html", {"purpose": "download"})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def download(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (link scanners must not spend the link); POST streams the file."""
+    if request.method == "GET":
+        return render(request, "rights/download.html")
+    state, export = exports.use_download_link(token=token, now=timezone.now())
+    if state != LinkState.OK:
+        return _link_problem(request, state, purpose="download")
+    response = FileResponse(
+        exports.open_export(export), as_attachment=True, filename=export.file_name
+    )
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @never_cache
