@@ -37,3 +37,9 @@ def purge_sent_emails() -> int:
 @shared_task
 def purge_spent_sign_in_links() -> int:
     return services.purge_spent_sign_in_links(now=timezone.now())
+
+
+@shared_task
+def send_deadline_digest() -> int:
+    """The DPO group's morning digest: due soon and overdue (references and kinds only)."""
+    return services.send_deadline_digest(now=timezone.now())

@@ -15,6 +15,7 @@ urlpatterns = [
     # /suivi/<secret>/: the tracker of one request
     path("suivi/<str:token>/", views.tracker, name="tracker"),
     path("suivi/<str:token>/retirer/", views.withdraw, name="withdraw"),
+    path("suivi/<str:token>/repondre/", views.answer, name="answer"),
     # /espace/...: the privacy space, signed in by an emailed link
     path("espace/", views.space, name="space"),
     path("espace/connexion/", views.space_sign_in, name="space_sign_in"),

@@ -19,7 +19,7 @@ from django_ratelimit.core import is_ratelimited
 
 from audit.hashing import normalise_email
 from rights import services
-from rights.forms import FORMS, SignInForm
+from rights.forms import FORMS, AnswerForm, SignInForm
 from rights.models import DataSubjectRequest, InvalidTransition, RequestKind, RequestStatus
 from rights.services import LinkState
 
@@ -140,7 +140,23 @@ def _get_tracked(token: str) -> DataSubjectRequest:
 @require_GET
 def tracker(request: HttpRequest, token: str) -> HttpResponse:
     dsr = _get_tracked(token)
-    return render(request, "rights/tracker.html", {"dsr": dsr, "token": token})
+    context = {"dsr": dsr, "token": token, "answer_form": AnswerForm()}
+    return render(request, "rights/tracker.html", context)
+
+
+@never_cache
+@sensitive_post_parameters("answer")
+@require_POST
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The person answers our question; the paused clock restarts (REQUIREMENTS A6)."""
+    dsr = _get_tracked(token)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        context = {"dsr": dsr, "token": token, "answer_form": form}
+        return render(request, "rights/tracker.html", context, status=400)
+    with contextlib.suppress(InvalidTransition):  # no longer awaited: the tracker shows why
+        services.answer_request(dsr=dsr, message=form.cleaned_data["answer"], now=timezone.now())
+    return redirect("rights:tracker", token=token)
 
 
 @never_cache
