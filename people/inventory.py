@@ -1042,6 +1042,7 @@ def category_summaries() -> list[CategorySummary]:
 class Holding:
     """How many rows of one model Okasio holds about a person, and their categories."""
 
+    model_label: str  # "people.Purchase"
     model_name: str
     count: int
     categories: list[Category]
@@ -1075,6 +1076,7 @@ def holdings_for(email: str) -> list[Holding]:
         if count:
             found.append(
                 Holding(
+                    model_label=label,
                     model_name=str(capfirst(model._meta.verbose_name_plural)),
                     count=count,
                     categories=list(dict.fromkeys(f.category for f in declared)),
