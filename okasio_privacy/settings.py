@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "people",
     "audit",
     "rights",
+    "consent",
 ]
 
 MIDDLEWARE = [
@@ -271,6 +272,36 @@ RIGHTS_DUE_SOON_DAYS = env.int("RIGHTS_DUE_SOON_DAYS", default=7)
 # choice). Later questions go out without pausing the clock.
 RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS = env.int("RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS", default=3)
 
+# --- Consent: the cookie banner, Google Analytics, the platform's APIs ----------------------
+
+# How long a banner choice (acceptance or refusal) holds before we ask again (C5: 6 months).
+CONSENT_CHOICE_MONTHS = env.int("CONSENT_CHOICE_MONTHS", default=6)
+if not 1 <= CONSENT_CHOICE_MONTHS <= 13:
+    raise environ.ImproperlyConfigured("CONSENT_CHOICE_MONTHS must be 1 to 13 (REQUIREMENTS C5).")
+# Sites that embed the banner with its script tag and call its API (CORS, no credentials).
+CONSENT_EMBED_ORIGINS = env.list("CONSENT_EMBED_ORIGINS", default=[])
+# Google Analytics 4 measurement id; empty: never loaded. Loaded only after consent (C1).
+GA_MEASUREMENT_ID = env("GA_MEASUREMENT_ID", default="")
+# Service tokens of Okasio's platform: the opposition check (B11), card withdrawal (C10).
+OPPOSITION_API_TOKENS = env.list("OPPOSITION_API_TOKENS", default=[])
+PLATFORM_API_TOKENS = env.list("PLATFORM_API_TOKENS", default=[])
+
+if GA_MEASUREMENT_ID:
+    # The loader banner.js injects after consent, and where it sends its hits.
+    _directives = CONTENT_SECURITY_POLICY["DIRECTIVES"]
+    _directives["script-src"] = [*_directives["script-src"], "https://www.googletagmanager.com"]
+    _directives["connect-src"] = [
+        SELF,
+        "https://*.google-analytics.com",
+        "https://*.analytics.google.com",
+        "https://*.googletagmanager.com",
+    ]
+    _directives["img-src"] = [
+        *_directives["img-src"],
+        "https://*.google-analytics.com",
+        "https://*.googletagmanager.com",
+    ]
+
 # --- Stripe (people/stripe.py is the only module that talks to it) -------------------------
 
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
@@ -322,6 +353,9 @@ RETENTION_MONTHS = {
     "accounting": env.int("RETENTION_ACCOUNTING_MONTHS", default=120),
     # Opposition-list entries: at least 3 years (B11). A lower value is refused below.
     "opposition_list": env.int("RETENTION_OPPOSITION_LIST_MONTHS", default=36),
+    # Consent records, after the consent stops being relied on (withdrawn or superseded):
+    # proof of consent (GDPR 7(1)) for the 5-year limitation period [POLICY CHOICE].
+    "consent_proof": env.int("RETENTION_CONSENT_PROOF_MONTHS", default=60),
     # Technical traces (IP address, browser): 13 months.
     "technical_traces": env.int("RETENTION_TECHNICAL_TRACES_MONTHS", default=13),
     # Reviews and activities: while the account lives, then 3 years of inactivity.

@@ -51,6 +51,7 @@ class Category(models.TextChoices):
     TECHNICAL = "technical", _("Technical data (IP address, browser, operating system)")
     AUDIENCE = "audience", _("Audience measurement (cookies)")
     RIGHTS = "rights", _("Your data protection requests and their proof")
+    CONSENTS = "consents", _("Your consents, refusals and objections, and their proof")
 
 
 class LegalBasis(models.TextChoices):
@@ -264,6 +265,14 @@ RIGHTS = Purpose(
     _("Handle your data protection requests and prove that we did"),
     LegalBasis.LEGAL_OBLIGATION,
 )
+CONSENT_PROOF = Purpose(
+    _("Prove the consents you gave, refused or withdrew (GDPR 7(1))"),
+    LegalBasis.LEGAL_OBLIGATION,
+)
+OPPOSITION = Purpose(
+    _("Respect your objection to marketing (GDPR 21(3)) and never add you to our lists again"),
+    LegalBasis.LEGAL_OBLIGATION,
+)
 
 # --- Recipients (charter sections 5, 8, 9, 15; REQUIREMENTS C7, D2) ---------------------------
 
@@ -373,6 +382,17 @@ TECHNICAL_RETENTION = Retention("technical_traces", _("the visit"))
 AUDIENCE_RETENTION = Retention(
     None,
     _("as configured in Google Analytics and the cookie banner [à confirmer: consent app]"),
+)
+CONSENT_PROOF_LAW = _("GDPR 7(1): we must be able to prove consent; limitation period of claims")
+CONSENT_PROOF_RETENTION = Retention(
+    "consent_proof",
+    _("the consent stops being relied on (withdrawn, or replaced by a new choice)"),
+    legal_reason=CONSENT_PROOF_LAW,
+)
+OPPOSITION_RETENTION = Retention(
+    "opposition_list",
+    _("your objection, at the earliest"),
+    legal_reason=_("CNIL guidance: keep what is needed to respect an objection"),
 )
 RIGHTS_PROOF_RETENTION = Retention(
     None,
@@ -821,7 +841,39 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
-    # consent.*, retention.*: declare their personal-data fields here.
+    # consent.ConsentRecord: append-only proof of every choice; a keyed hash or a browser id
+    *_declare(
+        "consent.ConsentRecord",
+        "code subject_hash browser_id purpose action text source at",
+        category=Category.CONSENTS,
+        purposes=(CONSENT_PROOF,),
+        recipients=HOSTING,
+        retention=(CONSENT_PROOF_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 7(1) and 17(3)(e): proof of what you agreed to or refused; it names you "
+            "only by a keyed hash of your address"
+        ),
+        portable=False,
+        source=Source.OBSERVED,
+    ),
+    # consent.OppositionEntry: the opposition list (B11)
+    *_declare(
+        "consent.OppositionEntry",
+        "subject_hash channel objected_at",
+        category=Category.CONSENTS,
+        purposes=(OPPOSITION,),
+        recipients=HOSTING,
+        retention=(OPPOSITION_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 17(3)(b) and 21(3): so that your objection is respected and your address "
+            "is never imported again; a keyed hash, not your address"
+        ),
+        portable=False,
+        source=Source.PROVIDED,
+    ),
+    # retention.*: declare their personal-data fields here.
 )
 
 # Fields that hold no personal data, with the reason. Every model's `id` is here.
@@ -843,8 +895,15 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "rights.RequestPause",
             "rights.SecretLink",
             "rights.OutgoingEmail",
+            "consent.ConsentRecord",
+            "consent.ConsentText",
+            "consent.OppositionEntry",
         ]
     },
+    ("consent.ConsentText", "hash"): "the hash of a wording shown to everyone",
+    ("consent.ConsentText", "kind"): "which wording: banner, marketing box...",
+    ("consent.ConsentText", "snapshot"): "the wording itself, the same for everyone",
+    ("consent.ConsentText", "first_recorded_at"): "when a wording was first used",
     ("rights.DataSubjectRequest", "logged_by"): "the Okasio staff account that logged it: "
     "staff data, not the person's",
     ("rights.DataSubjectRequest", "assignee"): "the Okasio staff account handling it: "
@@ -896,13 +955,13 @@ PROCESSING_ACTIVITIES: tuple[ProcessingActivity, ...] = (
     ),
     ProcessingActivity(
         name=_("Prospecting (newsletters and offers)"),
-        purposes=(MARKETING_CLIENTS, MARKETING_PROSPECTS),
+        purposes=(MARKETING_CLIENTS, MARKETING_PROSPECTS, OPPOSITION, CONSENT_PROOF),
         data_subjects=(_("Clients and former clients"), _("Prospects")),
         security=SECURITY_MEASURES,
     ),
     ProcessingActivity(
         name=_("Site operation, cookies and audience measurement"),
-        purposes=(AUDIENCE, SECURITY),
+        purposes=(AUDIENCE, SECURITY, CONSENT_PROOF),
         data_subjects=(_("Visitors"), _("Users"), _("Clients and former clients")),
         extra_categories=(Category.AUDIENCE,),
         extra_recipients=(GOOGLE_LLC,),

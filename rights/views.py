@@ -105,9 +105,12 @@ def submitted(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/check_email.html", {"purpose": "request"})
 
 
-def _link_problem(request: HttpRequest, state: LinkState) -> HttpResponse:
+def _link_problem(
+    request: HttpRequest, state: LinkState, *, purpose: str = "request"
+) -> HttpResponse:
     status = 404 if state == LinkState.INVALID else 410
-    return render(request, "rights/link_problem.html", {"state": state.value}, status=status)
+    context = {"state": state.value, "purpose": purpose}
+    return render(request, "rights/link_problem.html", context, status=status)
 
 
 @never_cache
@@ -171,7 +174,7 @@ def withdraw(request: HttpRequest, token: str) -> HttpResponse:
 # --- The privacy space: signed in by an emailed link, scoped to that address ---------------
 
 
-def _space_email(request: HttpRequest, now: datetime) -> str:
+def space_email(request: HttpRequest, now: datetime) -> str:
     """The verified address of this session's privacy space, or "" (absent or expired)."""
     space = request.session.get(SPACE_SESSION_KEY) or {}
     until = space.get("until")
@@ -214,7 +217,7 @@ def space_enter(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     state, email = services.use_sign_in_link(token=token, now=now)
     if state != LinkState.OK:
-        return _link_problem(request, state)
+        return _link_problem(request, state, purpose="sign_in")
     request.session.cycle_key()
     until = now + timedelta(minutes=settings.RIGHTS_SPACE_SESSION_MINUTES)
     request.session[SPACE_SESSION_KEY] = {"email": email, "until": until.isoformat()}
@@ -224,7 +227,7 @@ def space_enter(request: HttpRequest, token: str) -> HttpResponse:
 @never_cache
 @require_GET
 def space(request: HttpRequest) -> HttpResponse:
-    email = _space_email(request, timezone.now())
+    email = space_email(request, timezone.now())
     if not email:
         return redirect("rights:space_sign_in")
     requests = (
@@ -240,7 +243,7 @@ def space(request: HttpRequest) -> HttpResponse:
 @require_POST
 def space_withdraw(request: HttpRequest, code: str) -> HttpResponse:
     now = timezone.now()
-    email = _space_email(request, now)
+    email = space_email(request, now)
     if not email:
         return redirect("rights:space_sign_in")
     dsr = get_object_or_404(DataSubjectRequest.objects.for_email(email), code=code)

@@ -235,3 +235,53 @@ def staff_client(client, make_totp_device):
 def admin_client(staff_client, admin_user):
     """pytest-django's admin_client, with its second factor verified like every staff login."""
     return staff_client(admin_user)
+
+
+# --- Stripe: the real stripe-python client against localstripe on 127.0.0.1 ----------------
+
+
+@pytest.fixture(scope="session")
+def stripe_server():
+    """Start `localstripe` once per session on a free loopback port; yield its base URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    executable = Path(sys.executable).with_name("localstripe")
+    server = subprocess.Popen(
+        [str(executable), "--port", str(port), "--from-scratch"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/v1/customers", timeout=1)
+                break
+            except OSError as error:
+                if getattr(error, "code", None):  # an HTTP error: it answers
+                    break
+                time.sleep(0.1)
+        else:
+            pytest.fail("localstripe did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_api(stripe_server, settings):
+    """Point people/stripe.py at localstripe; return its configured client."""
+    settings.STRIPE_API_BASE = stripe_server
+    settings.STRIPE_SECRET_KEY = "sk_test_okasio"
+    from people import stripe as people_stripe
+
+    return people_stripe.client()

@@ -1,0 +1,42 @@
+"""The person's consents in the privacy space (B12): seen and changed in one click."""
+
+from __future__ import annotations
+
+from consent import services
+from consent.models import Action, ConsentRecord, ConsentSource, OppositionEntry
+from tests.conftest import NOW
+
+
+def test_it_needs_the_privacy_space_session(client, db):
+    response = client.get("/vie-privee/consentements/")
+    assert response.status_code == 302 and response["Location"] == "/espace/connexion/"
+    response = client.post("/vie-privee/consentements/marketing/", {"marketing": "on"})
+    assert response.status_code == 302
+    assert not ConsentRecord.objects.exists()
+
+
+def test_it_is_linked_from_the_privacy_space(privacy_client, db):
+    page = privacy_client().get("/espace/").content.decode()
+    assert 'href="/vie-privee/consentements/"' in page
+
+
+def test_it_shows_the_marketing_box_unticked_by_default(privacy_client, db):
+    page = privacy_client().get("/en/vie-privee/consentements/").content.decode()
+    assert 'name="marketing" value="on">' in page  # no "checked"
+    assert "We keep no card for you." in page
+    assert "data-okasio-consent-open" in page
+
+
+def test_it_grants_then_withdraws_marketing(privacy_client, db):
+    client = privacy_client()
+    client.post("/vie-privee/consentements/marketing/", {"marketing": "on"})
+    assert services.may_send_marketing(email="alice@example.fr", now=NOW.replace(year=2099))
+    page = client.get("/vie-privee/consentements/").content.decode()
+    assert 'value="on" checked' in page
+    client.post("/vie-privee/consentements/marketing/", {})
+    actions = list(ConsentRecord.objects.order_by("id").values_list("action", "source"))
+    assert actions == [
+        (Action.GRANTED, ConsentSource.PRIVACY_SPACE),
+        (Action.WITHDRAWN, ConsentSource.PRIVACY_SPACE),
+    ]
+    assert OppositionEntry.objects.count() == 1

@@ -1,0 +1,108 @@
+"""Saved cards: kept only with consent, withdrawn at once, detached at Stripe (C10, B12).
+
+The real stripe-python client talks to localstripe on 127.0.0.1 (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+
+from consent import services
+from consent.models import Action, ConsentRecord, ConsentSource, Purpose
+from people.models import SavedCard
+from tests.conftest import NOW
+
+PLATFORM = {"Authorization": "Bearer platform-token"}
+
+
+def _customer_of(stripe_api, card: SavedCard) -> str | None:
+    return stripe_api.v1.payment_methods.retrieve(card.stripe_payment_method_id).customer
+
+
+@pytest.fixture
+def saved_card(stripe_api, alice):
+    customer = stripe_api.v1.customers.create(params={"email": alice.email})
+    method = stripe_api.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    stripe_api.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    assert stripe_api.v1.payment_methods.retrieve(method.id).customer == customer.id
+    return services.keep_card(
+        person=alice,
+        card=services.CardDetails(method.id, "visa", "4242", 4, 2030),
+        source=ConsentSource.CHECKOUT,
+        now=NOW,
+    )
+
+
+def test_it_records_the_consent_to_keep_a_card(saved_card):
+    record = ConsentRecord.objects.get(purpose=Purpose.SAVED_CARD)
+    assert (record.action, record.source) == (Action.GRANTED, ConsentSource.CHECKOUT)
+    assert record.text.snapshot["text"].startswith("Keep my card")
+    assert saved_card.consent_text_version == record.text_id[:40]
+
+
+def test_it_detaches_the_card_at_stripe_and_deletes_it_on_withdrawal(saved_card, stripe_api):
+    method_id = saved_card.stripe_payment_method_id
+    services.withdraw_saved_card(card=saved_card, source=ConsentSource.PRIVACY_SPACE, now=NOW)
+    assert stripe_api.v1.payment_methods.retrieve(method_id).customer is None
+    assert not SavedCard.objects.exists()
+    latest = ConsentRecord.objects.latest_first().first()
+    assert (latest.purpose, latest.action) == (Purpose.SAVED_CARD, Action.WITHDRAWN)
+
+
+def test_it_keeps_the_card_when_stripe_fails(saved_card, settings):
+    settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    with pytest.raises(Exception):  # noqa: B017 - any Stripe connection error
+        services.withdraw_saved_card(card=saved_card, source=ConsentSource.API, now=NOW)
+    assert SavedCard.objects.filter(pk=saved_card.pk).exists()
+
+
+def test_it_withdraws_from_the_privacy_space(saved_card, stripe_api, privacy_client):
+    client = privacy_client("alice@example.fr")
+    page = client.get("/vie-privee/consentements/").content.decode()
+    assert "•••• 4242" in page
+    url = f"/vie-privee/consentements/cartes/{saved_card.stripe_payment_method_id}/retirer/"
+    assert client.post(url).status_code == 302
+    assert not SavedCard.objects.exists()
+    assert (
+        stripe_api.v1.payment_methods.retrieve(saved_card.stripe_payment_method_id).customer is None
+    )
+
+
+def test_it_refuses_someone_elses_card(saved_card, privacy_client):
+    client = privacy_client("mallory@example.fr")
+    url = f"/vie-privee/consentements/cartes/{saved_card.stripe_payment_method_id}/retirer/"
+    assert client.post(url).status_code == 404
+    assert SavedCard.objects.exists()
+
+
+def test_it_withdraws_from_the_platform_api(saved_card, stripe_api, client):
+    body = {"email": "Alice@example.fr", "payment_method": saved_card.stripe_payment_method_id}
+    url = "/api/v1/saved-cards/withdraw"
+    assert client.post(url, body, content_type="application/json").status_code == 401
+    response = client.post(
+        url,
+        body,
+        content_type="application/json",
+        headers={"Authorization": "Bearer platform-token"},
+    )
+    assert response.status_code == 204
+    assert not SavedCard.objects.exists()
+    assert (
+        stripe_api.v1.payment_methods.retrieve(saved_card.stripe_payment_method_id).customer is None
+    )
+
+
+def test_it_stores_no_cvv_in_any_model():
+    # C10: every field of every model, of every installed app.
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            name = field.name.lower()
+            assert not any(w in name for w in ["cvv", "cvc", "cryptogram", "security_code"]), (
+                f"{model._meta.label}.{field.name}"
+            )
