@@ -452,7 +452,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             return queryset.filter(email=normalise_email(term)), False
         compact = term.replace("-", "").lower()
         if re.fullmatch(r"[0-9a-f]{4,32}", compact):
-            return queryset.filter(Q(code__istartswith=compact) | Q(email__icontains=term)), False
+            prefix = _uuid_prefix(compact)
+            return queryset.filter(Q(code__istartswith=prefix) | Q(email__icontains=term)), False
         return super().get_search_results(request, queryset, search_term)
 
     # --- Logging a request that came by email or post (A1)
@@ -640,6 +641,17 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+
+
+def _uuid_prefix(compact: str) -> str:
+    """The start of a UUID with its hyphens (PostgreSQL compares the uuid's text form;
+    Django drops the hyphens again on databases without a uuid type)."""
+    parts, start = [], 0
+    for end in (8, 12, 16, 20, 32):
+        if start < len(compact):
+            parts.append(compact[start:end])
+        start = end
+    return "-".join(parts)
 
 
 def _chain(*iterables: Any):

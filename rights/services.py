@@ -155,7 +155,9 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
 def relay_pending_emails(*, now: datetime, limit: int = BATCH_SIZE) -> int:
     """Send what is still pending, oldest first; return how many this call sent."""
     ids = list(
-        OutgoingEmail.objects.pending().order_by("created_at").values_list("id", flat=True)[:limit]
+        OutgoingEmail.objects.pending()
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
     return sum(send_outgoing_email(email_id=email_id, now=now) for email_id in ids)
 

@@ -102,6 +102,8 @@ def test_it_finds_a_request_by_tracker_reference_or_email(staff_client, bob, mak
     assert refs(client.get(URL, {"q": dsr.reference.lower()})) == [dsr.reference]
     assert refs(client.get(URL, {"q": " findme@example.fr "})) == [dsr.reference]
     assert refs(client.get(URL, {"q": str(dsr.code)})) == [dsr.reference]
+    assert refs(client.get(URL, {"q": str(dsr.code)[:13]})) == [dsr.reference]
+    assert refs(client.get(URL, {"q": str(dsr.code).replace("-", "")[:12]})) == [dsr.reference]
 
 
 def _changelist_queries(client) -> int:
