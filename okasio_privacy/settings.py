@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "audit",
     "rights",
     "consent",
+    "retention",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.send_deadline_digest",
         "schedule": crontab(minute=0, hour=6),  # https://crontab.guru/#0_6_*_*_*
     },
+    "rights-delete-expired-exports": {
+        "task": "rights.tasks.delete_expired_exports",
+        "schedule": crontab(minute=50, hour=3),  # https://crontab.guru/#50_3_*_*_*
+    },
+    # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
+    "retention-sweeps": {
+        "task": "retention.tasks.run_all_sweeps",
+        "schedule": crontab(minute=30, hour=3),  # https://crontab.guru/#30_3_*_*_*
+    },
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -201,6 +211,8 @@ SESSION_COOKIE_AGE = 8 * 60 * 60  # staff sessions end after 8 hours
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Load balancers probe /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -259,6 +271,8 @@ RIGHTS_SPACE_SESSION_MINUTES = env.int("RIGHTS_SPACE_SESSION_MINUTES", default=3
 # Submissions and sign-in requests per client IP and per address (django-ratelimit rates).
 RIGHTS_RATE_LIMIT_PER_IP = env("RIGHTS_RATE_LIMIT_PER_IP", default="20/h")
 RIGHTS_RATE_LIMIT_PER_EMAIL = env("RIGHTS_RATE_LIMIT_PER_EMAIL", default="5/h")
+# Tracker look-ups through the API per client IP: slows down guessing tracker secrets.
+RIGHTS_RATE_LIMIT_TRACKER_PER_IP = env("RIGHTS_RATE_LIMIT_TRACKER_PER_IP", default="120/h")
 # Sent emails (they hold the address and single-use links) are deleted after this many days.
 RIGHTS_SENT_EMAIL_RETENTION_DAYS = env.int("RIGHTS_SENT_EMAIL_RETENTION_DAYS", default=30)
 
@@ -271,6 +285,13 @@ RIGHTS_DUE_SOON_DAYS = env.int("RIGHTS_DUE_SOON_DAYS", default=7)
 # French working days of receipt, "without undue delay" (A6, EDPB 01/2022 § 159: a policy
 # choice). Later questions go out without pausing the clock.
 RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS = env.int("RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS", default=3)
+
+# --- Data-subject requests: the fulfilment (rights/exports.py, rights/fulfilment.py) -------
+
+# An access or portability export can be downloaded for this many days, then it is deleted.
+RIGHTS_EXPORT_LINK_DAYS = env.int("RIGHTS_EXPORT_LINK_DAYS", default=7)
+# Rows fetched per database round trip while an export streams (memory stays flat).
+RIGHTS_EXPORT_CHUNK_SIZE = env.int("RIGHTS_EXPORT_CHUNK_SIZE", default=2000)
 
 # --- Consent: the cookie banner, Google Analytics, the platform's APIs ----------------------
 
@@ -316,10 +337,29 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
+    # JSON in, JSON out: no form parsing, no browsable API (its inline scripts break the CSP).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # \u-escape non-ASCII: an error message that quotes the input (a lone surrogate...)
+    # could not be encoded as UTF-8, and would be a 500 instead of a 400.
+    "UNICODE_JSON": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Okasio Privacy API",
+    "DESCRIPTION": (
+        "Okasio Privacy's JSON APIs. Anyone: file a GDPR request (access, rectification, "
+        "erasure, portability, restriction, objection) and follow it with its tracker secret "
+        "(the person confirms every request from the email we send; the answer never says "
+        "whether an address is known); the cookie banner's state and choices. Okasio's "
+        "platform, with its service tokens: the opposition check and card withdrawal."
+    ),
     "VERSION": "1.0.0",
+    # The schema describes the API, not the endpoints that serve the schema and the docs.
+    "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "RequestKindEnum": "rights.models.RequestKind",
+        "RequestStatusEnum": "rights.models.RequestStatus",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -368,10 +408,18 @@ RETENTION_MONTHS = {
     # Requests never confirmed (expired): only long enough to answer "what happened to it".
     "unconfirmed_requests": env.int("RETENTION_UNCONFIRMED_REQUESTS_MONTHS", default=1),
 }
+# Prospects asked to stay in touch at the end of their period are deleted when no explicit
+# "yes" came within this many days of the email (C8, a policy choice).
+RETENTION_REPERMISSION_GRACE_DAYS = env.int("RETENTION_REPERMISSION_GRACE_DAYS", default=30)
 if RETENTION_MONTHS["opposition_list"] < 36:
     raise environ.ImproperlyConfigured(
         "RETENTION_OPPOSITION_LIST_MONTHS must be at least 36 (REQUIREMENTS B11)."
     )
+
+# --- Health (/healthz) --------------------------------------------------------------------
+
+# /healthz answers 503 when a policy's last successful sweep is older than this.
+HEALTHZ_MAX_SWEEP_AGE_HOURS = env.int("HEALTHZ_MAX_SWEEP_AGE_HOURS", default=26)
 
 # --- Logging: no personal data in messages (STYLE 16) -------------------------------------
 

@@ -32,6 +32,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from audit.hashing import subject_hash
+
 # The dataclasses below compare by identity (eq=False): each is declared once as a
 # module constant and fields point at those constants. It also keeps their lazy,
 # translatable texts from being evaluated at import time.
@@ -100,6 +102,9 @@ class Recipient:
     outside_eu: bool = False
     # The purposes it receives data for; empty means all the purposes of the field.
     only_for: tuple[Purpose, ...] = ()
+    # Whether a rectification, erasure or restriction must be passed on to it (GDPR 19).
+    # False for the hosts of our own database: a change made here is made there.
+    notify: bool = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,6 +121,12 @@ class Retention:
     start: str
     legal_reason: str = ""
     applies_to: str = ""
+    # For the erasure plan: the row's date field the period runs from ("debited_on")...
+    start_field: str = ""
+    # ...counted from the close of that date's financial year, 31 December (C9)...
+    from_year_end: bool = False
+    # ...and, when a field has several rules, the rows this one covers: (field, value).
+    only_when: tuple[str, object] | None = None
 
     @property
     def months(self) -> int | None:
@@ -270,7 +281,7 @@ CONSENT_PROOF = Purpose(
     LegalBasis.LEGAL_OBLIGATION,
 )
 OPPOSITION = Purpose(
-    _("Respect your objection to marketing (GDPR 21(3)) and never add you to our lists again"),
+    _("Respect your objection to marketing (GDPR 21(3)) and not add you to our lists again"),
     LegalBasis.LEGAL_OBLIGATION,
 )
 
@@ -283,6 +294,7 @@ OVH = Recipient(
     country=_("France"),
     transfer_basis=NO_TRANSFER,
     role=_("Hosting of the website (processor)"),
+    notify=False,
 )
 GOOGLE_CLOUD = Recipient(
     name="Google Ireland Ltd (Google Cloud)",
@@ -293,6 +305,7 @@ GOOGLE_CLOUD = Recipient(
         "[à confirmer: sub-processor list]"
     ),
     role=_("Hosting of the platform (processor)"),
+    notify=False,
 )
 STRIPE = Recipient(
     name="Stripe Payments Europe Ltd",
@@ -356,7 +369,13 @@ PROSPECT_RETENTION = Retention(
 PERSON_RETENTION = (RELATIONSHIP_RETENTION, CLIENT_PROSPECTING_RETENTION, PROSPECT_RETENTION)
 
 ACCOUNTING_LAW = _("Code de commerce L123-22: accounting documents and supporting documents")
-ACCOUNTING_RETENTION = Retention("accounting", _("the invoice date"), legal_reason=ACCOUNTING_LAW)
+ACCOUNTING_RETENTION = Retention(
+    "accounting",
+    _("the close of the financial year of the invoice (31 December)"),
+    legal_reason=ACCOUNTING_LAW,
+    start_field="invoiced_on",
+    from_year_end=True,
+)
 
 CARD_EVIDENCE_LAW = _(
     "Code monétaire et financier L133-24: the period in which a payment can be contested"
@@ -367,12 +386,16 @@ CARD_EVIDENCE_RETENTION = (
         _("the debit date"),
         legal_reason=CARD_EVIDENCE_LAW,
         applies_to=_("immediate-debit cards"),
+        start_field="debited_on",
+        only_when=("is_deferred_debit", False),
     ),
     Retention(
         "card_evidence_deferred_debit",
         _("the debit date"),
         legal_reason=CARD_EVIDENCE_LAW,
         applies_to=_("deferred-debit cards"),
+        start_field="debited_on",
+        only_when=("is_deferred_debit", True),
     ),
 )
 SAVED_CARD_RETENTION = Retention(None, _("until you withdraw your consent or close your account"))
@@ -383,6 +406,7 @@ AUDIENCE_RETENTION = Retention(
     None,
     _("as configured in Google Analytics and the cookie banner [à confirmer: consent app]"),
 )
+LEGAL_HOLD_RETENTION = Retention(None, _("until the dispute or the legal claim is settled"))
 CONSENT_PROOF_LAW = _("GDPR 7(1): we must be able to prove consent; limitation period of claims")
 CONSENT_PROOF_RETENTION = Retention(
     "consent_proof",
@@ -423,6 +447,19 @@ SENT_EMAIL_RETENTION = Retention(
 )
 SIGN_IN_LINK_RETENTION = Retention(
     None, _("until the link expires, for sign-in links; with the request, for the others")
+)
+EXPORT_RETENTION = Retention(
+    None,
+    lazy(
+        lambda: (
+            gettext("%(days)s days after it is prepared, then the file is deleted")
+            % {"days": settings.RIGHTS_EXPORT_LINK_DAYS}
+        ),
+        str,
+    )(),
+)
+ERASURE_LEDGER_RETENTION = Retention(
+    None, _("as long as a backup taken before your erasure may be restored")
 )
 RIGHTS_KEEP_REASON = _(
     "GDPR 5(2) and 17(3)(b): proof that your requests were received and answered in time"
@@ -841,6 +878,73 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
+    # rights.Export: the access or portability ZIP, deleted when its link expires
+    *_declare(
+        "rights.Export",
+        "request file_path created_at expires_at downloaded_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=(EXPORT_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.RecipientNotification and rights.ObjectionDecision: proof of how a request was
+    # answered (GDPR 19, 21(1))
+    *_declare(
+        "rights.RecipientNotification",
+        "request recipient fields status created_at notified_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    *_declare(
+        "rights.ObjectionDecision",
+        "request upheld compelling_grounds decided_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.Restriction: while active, the person's data are stored, not used (GDPR 18)
+    *_declare(
+        "rights.Restriction",
+        "person case request started_at lift_notice_at lifted_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.DELETE,
+        erasure_note=_("Erasure ends the restriction: nothing is left to restrict"),
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.ErasureLedger: a keyed hash, so an erasure survives a backup restore
+    *_declare(
+        "rights.ErasureLedger",
+        "subject_hash request_code executed_at last_reapplied_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=(ERASURE_LEDGER_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 17 and 5(2): so that your erasure is applied again if a backup is restored; "
+            "a keyed hash, not your address"
+        ),
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
     # consent.ConsentRecord: append-only proof of every choice; a keyed hash or a browser id
     *_declare(
         "consent.ConsentRecord",
@@ -873,7 +977,34 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.PROVIDED,
     ),
-    # retention.*: declare their personal-data fields here.
+    # retention.LegalHold: a dispute or claim keeps the person's data out of every sweep
+    *_declare(
+        "retention.LegalHold",
+        "person reason reference since until",
+        category=Category.RELATIONSHIP,
+        purposes=(DISPUTES,),
+        recipients=HOSTING,
+        retention=(LEGAL_HOLD_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 17(3)(e): needed to establish, exercise or defend legal claims while the "
+            "dispute lasts"
+        ),
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # retention.Repermission: the one "shall we keep in touch?" email to a prospect (C8)
+    *_declare(
+        "retention.Repermission",
+        "person asked_at sent_at answered_yes_at",
+        category=Category.RELATIONSHIP,
+        purposes=(MARKETING_PROSPECTS,),
+        recipients=HOSTING,
+        retention=(PROSPECT_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
 )
 
 # Fields that hold no personal data, with the reason. Every model's `id` is here.
@@ -895,9 +1026,45 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "rights.RequestPause",
             "rights.SecretLink",
             "rights.OutgoingEmail",
+            "rights.Export",
+            "rights.RecipientNotification",
+            "rights.ObjectionDecision",
+            "rights.Restriction",
+            "rights.ErasureLedger",
             "consent.ConsentRecord",
             "consent.ConsentText",
             "consent.OppositionEntry",
+            "retention.SweepRun",
+            "retention.LegalHold",
+            "retention.Repermission",
+        ]
+    },
+    ("rights.Export", "code"): "a random public code (UUID) of the export",
+    ("rights.Export", "kind"): "access or portability: a category",
+    ("rights.Export", "size"): "the file's size in bytes",
+    ("rights.ObjectionDecision", "decided_by"): "the Okasio staff account that decided: staff data",
+    ("rights.Restriction", "code"): "a random public code (UUID) of the restriction",
+    ("rights.ErasureLedger", "summary"): "counts and dates per model and action; never a value",
+    ("retention.LegalHold", "code"): "a random public code (UUID) of the hold",
+    ("retention.LegalHold", "created_by"): "the Okasio staff account that placed the hold: "
+    "staff data, not about the people Okasio serves",
+    ("retention.Repermission", "code"): "a random public code (UUID), signed into the link",
+    **{
+        ("retention.SweepRun", name): "the ledger of a retention run: counts and times, "
+        "about no one"
+        for name in [
+            "code",
+            "policy",
+            "as_of",
+            "started_at",
+            "finished_at",
+            "dry_run",
+            "skipped",
+            "rows_examined",
+            "rows_affected",
+            "rows_held",
+            "details",
+            "error",
         ]
     },
     ("consent.ConsentText", "hash"): "the hash of a wording shown to everyone",
@@ -930,6 +1097,47 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("audit.AuditEvent", "prev_hash"): "chain hash",
     ("audit.AuditEvent", "hash"): "chain hash",
 }
+
+# --- Whose rows: one person's rows in each model (access, portability, erasure) -------------
+
+# How to find one person's rows in each model the inventory declares: (by, lookup), where
+# `by` is "person" (the lookup is compared with the Person), "email" (with their address,
+# case-insensitively, for records kept by address) or "subject_hash" (with the keyed hash of
+# their address, for records that never hold it). In declaration order: the exports write
+# them in this order and the erasure plan lists them in it.
+PERSON_LOOKUPS: dict[str, tuple[str, str]] = {
+    "people.Person": ("person", "pk"),
+    "people.Purchase": ("person", "person"),
+    "people.SavedCard": ("person", "person"),
+    "people.Activity": ("person", "organiser"),
+    "people.ActivityParticipation": ("person", "person"),
+    "people.Review": ("person", "person"),
+    "people.ContactRequest": ("person", "person"),
+    "people.TechnicalTrace": ("person", "person"),
+    "rights.DataSubjectRequest": ("email", "email__iexact"),
+    "rights.RequestStep": ("email", "request__email__iexact"),
+    "rights.RequestPause": ("email", "request__email__iexact"),
+    "rights.RecipientNotification": ("email", "request__email__iexact"),
+    "rights.ObjectionDecision": ("email", "request__email__iexact"),
+    "rights.Restriction": ("person", "person"),
+    "consent.ConsentRecord": ("subject_hash", "subject_hash"),
+    "consent.OppositionEntry": ("subject_hash", "subject_hash"),
+    "retention.LegalHold": ("person", "person"),
+    "retention.Repermission": ("person", "person"),
+}
+
+# Models with personal data that the exports and the erasure plan leave out, and why.
+# A test fails when a declared model is in neither PERSON_LOOKUPS nor here.
+NOT_PERSON_ROWS: dict[str, str] = {
+    "audit.AuditEvent": "the proof log names people only by a keyed hash; the tracker shows "
+    "each request's steps",
+    "rights.SecretLink": "link hashes, spent or expiring on their own",
+    "rights.OutgoingEmail": "copies of emails the person received, purged after "
+    "RIGHTS_SENT_EMAIL_RETENTION_DAYS; the erasure confirmation itself goes through it",
+    "rights.Export": "the export itself",
+    "rights.ErasureLedger": "a keyed hash written by the erasure, for backup restores",
+}
+
 
 # --- The Art. 30 register (REQUIREMENTS B15) ----------------------------------------------------
 
@@ -1033,6 +1241,29 @@ def is_declared(model: type[models.Model] | str, field_name: str) -> bool:
     return (label, field_name) in NOT_PERSONAL or any(
         f.field_name == field_name for f in fields_for(label)
     )
+
+
+def person_models() -> list[str]:
+    """Return the labels of the models holding one person's rows, in PERSON_LOOKUPS order."""
+    return [label for label in PERSON_LOOKUPS if apps.is_installed(label.split(".")[0])]
+
+
+def rows_of(model: type[models.Model] | str, *, person: models.Model | None, email: str):
+    """Return the QuerySet of one person's rows in `model` (see PERSON_LOOKUPS).
+
+    `person` may be None (someone we hold no record for, only requests): then the models
+    found through the Person are empty, never the rows of nobody (detached invoices).
+    """
+    label = _label(model)
+    by, lookup = PERSON_LOOKUPS[label]
+    manager = apps.get_model(label)._default_manager
+    if by == "person":
+        return manager.filter(**{lookup: person.pk}) if person is not None else manager.none()
+    if not email.strip():
+        return manager.none()
+    if by == "subject_hash":
+        return manager.filter(**{lookup: subject_hash(email)})
+    return manager.filter(**{lookup: email.strip()})
 
 
 def retention_months(key: str) -> int:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import uuid
 
+from django.apps import apps
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,20 @@ class PersonQuerySet(models.QuerySet):
     def with_email(self, email: str) -> PersonQuerySet:
         """Match the address the way the unique constraint does: case-insensitively."""
         return self.filter(email__iexact=email.strip())
+
+    def unrestricted(self) -> PersonQuerySet:
+        """Leave out people whose data are restricted (GDPR 18; B5): marketing sends,
+        exports to third parties and edits start from here.
+        """
+        return self.exclude(self._under_restriction())
+
+    def restricted(self) -> PersonQuerySet:
+        """Only the people whose data are restricted (GDPR 18; B5)."""
+        return self.filter(self._under_restriction())
+
+    def _under_restriction(self) -> Exists:
+        restriction = apps.get_model("rights", "Restriction")
+        return Exists(restriction.objects.active().filter(person=OuterRef("pk")))
 
 
 class Person(models.Model):
@@ -113,6 +128,10 @@ class Person(models.Model):
             if flag
         ]
         return roles or [Role.VISITOR]
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.restrictions.filter(lifted_at__isnull=True).exists()
 
 
 class Activity(models.Model):

@@ -11,12 +11,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from audit.hashing import normalise_email
+from people.models import Person
 from rights.models import (
     DETAILS_MAX_LENGTH,
+    PROPOSED_MAX_LENGTH,
+    RECTIFIABLE_FIELDS,
     ErasureScope,
     ExtensionReason,
     IdentityMethod,
@@ -70,12 +74,14 @@ class RequestForm(forms.Form):
         cleaned = super().clean()
         if not self.errors:
             try:
-                cleaned["details"] = validate_details(
-                    self.kind, {f: cleaned.get(f, "") for f in self.detail_fields}
-                )
+                cleaned["details"] = validate_details(self.kind, self.raw_details(cleaned))
             except ValidationError as exc:
                 self.add_error(None, exc)
         return cleaned
+
+    def raw_details(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        """The right-specific answers before validation."""
+        return {f: cleaned.get(f, "") for f in self.detail_fields}
 
     @property
     def details(self) -> dict[str, Any]:
@@ -95,8 +101,26 @@ class RectificationForm(RequestForm):
     kind = RequestKind.RECTIFICATION
     detail_fields = ("what_is_wrong", "correction")
 
-    what_is_wrong = _textarea(_("What is wrong or incomplete"))
-    correction = _textarea(_("What it should say"))
+    what_is_wrong = _textarea(_("What is wrong or incomplete"), required=False)
+    correction = _textarea(_("What it should say"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Optional corrections of the contact record, field by field, labelled as the
+        # record is (the inventory's labels); the free text above covers anything else.
+        for name in RECTIFIABLE_FIELDS:
+            self.fields[f"new_{name}"] = forms.CharField(
+                label=capfirst(Person._meta.get_field(name).verbose_name),
+                required=False,
+                max_length=PROPOSED_MAX_LENGTH,
+                help_text=_("Optional: the correct value, if this is what is wrong.")
+                if name == RECTIFIABLE_FIELDS[0]
+                else "",
+            )
+
+    def raw_details(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        proposed = {name: cleaned.get(f"new_{name}", "") for name in RECTIFIABLE_FIELDS}
+        return {**super().raw_details(cleaned), "proposed": proposed}
 
 
 class ErasureForm(RequestForm):

@@ -8,6 +8,7 @@ Secrets (confirmation, tracker and sign-in links) are stored only as SHA-256 has
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 from datetime import date, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -151,6 +153,23 @@ class StepKind(models.TextChoices):
 # the API alike. No "reason" field anywhere (REQUIREMENTS A1) and no ID document (A5).
 
 DETAILS_MAX_LENGTH = 5000
+# NUL (PostgreSQL refuses it in text and JSON) and lone surrogates (not encodable as UTF-8):
+# the form fields refuse them already; JSON from the API or the admin can carry them.
+UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+# The Person fields a rectification request may propose new values for (the rest goes in
+# the free text); rights.fulfilment.rectification_diff compares them with the record.
+RECTIFIABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "street",
+    "postal_code",
+    "city",
+    "company",
+)
+PROPOSED_MAX_LENGTH = 255
 
 
 class ObjectionTarget(models.TextChoices):
@@ -179,6 +198,10 @@ def _text(value: Any, *, field: str, required: bool) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationError({field: _("Enter text.")}, code="invalid")
+    if UNSTORABLE_CHARACTERS.search(value):
+        raise ValidationError(
+            {field: _("This text contains characters we cannot store.")}, code="invalid"
+        )
     value = value.strip()
     if required and not value:
         raise ValidationError({field: _("This field is required.")}, code="required")
@@ -193,6 +216,27 @@ def _choice(value: Any, *, field: str, choices: type[models.TextChoices], requir
     if value not in choices.values:
         raise ValidationError({field: _("Select a valid choice.")}, code="invalid_choice")
     return value
+
+
+def _proposed(value: Any) -> dict[str, str]:
+    """The structured corrections of a rectification request: known fields, short texts."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict) or set(value) - set(RECTIFIABLE_FIELDS):
+        raise ValidationError({"proposed": _("Invalid corrections.")}, code="invalid")
+    proposed = {}
+    for name in RECTIFIABLE_FIELDS:
+        text = value.get(name)
+        if text in (None, ""):
+            continue
+        if not isinstance(text, str) or len(text.strip()) > PROPOSED_MAX_LENGTH:
+            raise ValidationError({"proposed": _("Invalid corrections.")}, code="invalid")
+        if text.strip():
+            proposed[name] = text.strip()
+    if "email" in proposed:
+        proposed["email"] = normalise_email(proposed["email"])
+        validate_email(proposed["email"])
+    return proposed
 
 
 def validate_details(kind: str, details: dict[str, Any] | None, *, complete: bool = True) -> dict:
@@ -211,11 +255,15 @@ def validate_details(kind: str, details: dict[str, Any] | None, *, complete: boo
     if kind in (RequestKind.ACCESS, RequestKind.PORTABILITY):
         cleaned: dict[str, str] = {}
     elif kind == RequestKind.RECTIFICATION:
+        # The free text is needed unless the person proposed corrections field by field.
+        proposed = _proposed(details.get("proposed"))
+        text_req = req and not proposed
         cleaned = {
             "what_is_wrong": _text(
-                details.get("what_is_wrong"), field="what_is_wrong", required=req
+                details.get("what_is_wrong"), field="what_is_wrong", required=text_req
             ),
-            "correction": _text(details.get("correction"), field="correction", required=req),
+            "correction": _text(details.get("correction"), field="correction", required=text_req),
+            "proposed": proposed,
         }
     elif kind == RequestKind.OBJECTION:
         target = _choice(
@@ -245,7 +293,7 @@ def validate_details(kind: str, details: dict[str, Any] | None, *, complete: boo
         raise ValidationError(
             _("Unexpected fields: %(fields)s"), params={"fields": sorted(unknown)}
         )
-    return {key: value for key, value in cleaned.items() if value != ""}
+    return {key: value for key, value in cleaned.items() if value not in ("", {})}
 
 
 def hash_token(token: str) -> str:
@@ -979,6 +1027,7 @@ class LinkPurpose(models.TextChoices):
     CONFIRM = "confirm", _("Confirm a request")
     TRACKER = "tracker", _("Follow a request")
     SIGN_IN = "sign_in", _("Sign in to the privacy space")
+    DOWNLOAD = "download", _("Download an export of your data")
 
 
 class SecretLinkQuerySet(models.QuerySet):
@@ -1132,3 +1181,290 @@ class OutgoingEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template} ({self.get_status_display()})" if self.template else "Email"
+
+
+# --- Fulfilment: what each right produced (rights/exports.py, rights/fulfilment.py) ---------
+
+
+class ExportKind(models.TextChoices):
+    ACCESS = "access", _("Copy of your data (access)")
+    PORTABILITY = "portability", _("Your data in a reusable format (portability)")
+
+
+class ExportQuerySet(models.QuerySet):
+    def available(self, *, now: datetime) -> ExportQuerySet:
+        return self.filter(expires_at__gt=now)
+
+    def expired(self, *, now: datetime) -> ExportQuerySet:
+        return self.filter(expires_at__lte=now)
+
+
+class Export(models.Model):
+    """A ZIP of the person's data, in private storage (MEDIA_ROOT/exports/, never a public URL).
+
+    Downloaded through a single-use emailed link (LinkPurpose.DOWNLOAD); the file is deleted
+    when it expires, RIGHTS_EXPORT_LINK_DAYS after it was built.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="exports"
+    )
+    kind = models.CharField(_("kind of export"), max_length=20, choices=ExportKind)
+    # Relative to MEDIA_ROOT; the file name is random, never the person's.
+    file_path = models.CharField(_("file"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    created_at = models.DateTimeField(_("built at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("available until"))
+    downloaded_at = models.DateTimeField(_("first downloaded at"), null=True, blank=True)
+
+    objects = ExportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ExportKind.values), name="rights_export_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="rights_export_expires_after_creation",
+            ),
+        ]
+        indexes = [
+            # Used by rights.services.delete_expired_exports.
+            models.Index(fields=["expires_at"], name="rights_export_expires"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {str(self.code)[:8]}" if self.kind else "Export"
+
+    @property
+    def file_name(self) -> str:
+        """The name the person's browser saves it under (no personal data in it)."""
+        return f"okasio-{self.kind}-{self.created_at:%Y-%m-%d}.zip"
+
+    def mark_downloaded(self, *, now: datetime) -> None:
+        if self.downloaded_at is None:
+            self.downloaded_at = now
+            self.save(update_fields=["downloaded_at"])
+        self.request.audit("export.downloaded", now=now, actor_type=ActorType.PERSON)
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("To be notified")
+    SENT = "sent", _("Notified")
+    NOT_NEEDED = "not_needed", _("Nothing to notify: it hosts our own database")
+
+
+class RecipientNotificationQuerySet(models.QuerySet):
+    def pending(self) -> RecipientNotificationQuerySet:
+        return self.filter(status=NotificationStatus.PENDING)
+
+
+class RecipientNotification(models.Model):
+    """One recipient told of a rectification, an erasure or a restriction (GDPR 19; B6).
+
+    The recipient is named as in the inventory; the person sees the list on their tracker.
+    """
+
+    request = models.ForeignKey(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="recipient_notifications"
+    )
+    recipient = models.CharField(_("recipient"), max_length=200)
+    # The inventory's field names ("people.Person.email"); never their values.
+    fields = models.JSONField(_("data concerned"), default=list)
+    status = models.CharField(
+        _("status"), max_length=12, choices=NotificationStatus, default=NotificationStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+
+    objects = RecipientNotificationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("recipient notification")
+        verbose_name_plural = _("recipient notifications")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=NotificationStatus.values),
+                name="rights_recipientnotification_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=NotificationStatus.SENT, notified_at__isnull=False)
+                | (~Q(status=NotificationStatus.SENT) & Q(notified_at__isnull=True)),
+                name="rights_recipientnotification_sent_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.get_status_display()})" if self.recipient else "Notice"
+
+    def mark_sent(self, *, by: Any, now: datetime) -> None:
+        """The DPO told the recipient (API call or email); record when."""
+        if self.status != NotificationStatus.PENDING:
+            raise InvalidTransition(f"cannot notify a {self.status} recipient notification")
+        self.status = NotificationStatus.SENT
+        self.notified_at = now
+        self.save(update_fields=["status", "notified_at"])
+        self.request.audit(
+            "recipient.notified", now=now, actor_user=by, recipient=str(self.recipient)
+        )
+
+
+class ErasureLedger(models.Model):
+    """A pseudonymous record of an executed erasure, so a restored backup can be erased again.
+
+    It names the person only by the keyed hash of their address (audit.hashing.subject_hash);
+    `summary` holds counts and dates per model and action, never a value.
+    `manage.py reapply_erasures` re-runs every entry against the current database.
+    """
+
+    subject_hash = models.CharField(_("subject (keyed hash)"), max_length=64)
+    request_code = models.UUIDField(_("request reference"), unique=True)
+    executed_at = models.DateTimeField(_("executed at"), default=timezone.now)
+    summary = models.JSONField(_("what was erased and kept"), default=dict)
+    last_reapplied_at = models.DateTimeField(_("last reapplied at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("erasure ledger entry")
+        verbose_name_plural = _("erasure ledger")
+        indexes = [
+            # Used by rights.fulfilment.reapply_erasures (match restored people by hash).
+            models.Index(fields=["subject_hash"], name="rights_erasureledger_subject"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Erasure {str(self.request_code)[:8]}" if self.request_code else "Erasure"
+
+
+class RestrictionQuerySet(models.QuerySet):
+    def active(self) -> RestrictionQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class Restriction(models.Model):
+    """A person's data are restricted: stored, not used (GDPR 18; REQUIREMENTS B5).
+
+    `Person.objects.unrestricted()` leaves out everyone with an active restriction; marketing,
+    exports to third parties and edits use it. Lifting needs the notice first (18(3)): `lift`
+    refuses until `record_lift_notice` has run, and the database refuses it too.
+    """
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.CASCADE, related_name="restrictions"
+    )
+    case = models.CharField(_("case (GDPR 18(1))"), max_length=20, choices=RestrictionCase)
+    request = models.ForeignKey(
+        DataSubjectRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="restrictions",
+    )
+    started_at = models.DateTimeField(_("restricted since"), default=timezone.now)
+    lift_notice_at = models.DateTimeField(_("told before lifting at"), null=True, blank=True)
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+
+    objects = RestrictionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("restriction of processing")
+        verbose_name_plural = _("restrictions of processing")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(case__in=RestrictionCase.values), name="rights_restriction_case_valid"
+            ),
+            # No lifting without the notice first (GDPR 18(3)).
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True)
+                | Q(lift_notice_at__isnull=False, lifted_at__gte=models.F("lift_notice_at")),
+                name="rights_restriction_lifted_after_notice",
+            ),
+            models.UniqueConstraint(
+                fields=["person", "case"],
+                condition=Q(lifted_at__isnull=True),
+                name="rights_restriction_one_active_per_case",
+            ),
+        ]
+        indexes = [
+            # Used by PersonQuerySet.unrestricted (active restrictions only).
+            models.Index(
+                fields=["person"],
+                condition=Q(lifted_at__isnull=True),
+                name="rights_restriction_active",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Restriction {str(self.code)[:8]} ({self.get_case_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.lifted_at is None
+
+    def _audit(self, action: str, *, by: Any, now: datetime) -> None:
+        record_event(
+            action=action,
+            actor_type=ActorType.STAFF if by else ActorType.SYSTEM,
+            actor_user=by,
+            object_type="rights.Restriction",
+            object_ref=str(self.code),
+            details={"case": self.case},
+            subject_email=self.person.email,
+            now=now,
+        )
+
+    def record_lift_notice(self, *, by: Any, now: datetime) -> None:
+        """The person was told the restriction will be lifted (the email is in the outbox)."""
+        if not self.is_active:
+            raise InvalidTransition("this restriction is already lifted")
+        self.lift_notice_at = now
+        self.save(update_fields=["lift_notice_at"])
+        self._audit("restriction.lift_notified", by=by, now=now)
+
+    def lift(self, *, by: Any, now: datetime) -> None:
+        """Lift the restriction; refused unless the person was told first (18(3))."""
+        if not self.is_active:
+            raise InvalidTransition("this restriction is already lifted")
+        if self.lift_notice_at is None or self.lift_notice_at > now:
+            raise InvalidTransition("tell the person before lifting a restriction (GDPR 18(3))")
+        self.lifted_at = now
+        self.save(update_fields=["lifted_at"])
+        self._audit("restriction.lifted", by=by, now=now)
+
+
+class ObjectionDecision(models.Model):
+    """The DPO's answer to an objection to legitimate-interest processing (GDPR 21(1); B8).
+
+    Refusing it needs the compelling legitimate grounds, recorded (the burden is ours).
+    """
+
+    request = models.OneToOneField(
+        DataSubjectRequest, on_delete=models.CASCADE, related_name="objection_decision"
+    )
+    upheld = models.BooleanField(_("objection upheld"))
+    compelling_grounds = models.TextField(_("compelling legitimate grounds"), blank=True)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+
+    class Meta:
+        verbose_name = _("objection decision")
+        verbose_name_plural = _("objection decisions")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(upheld=True) | ~Q(compelling_grounds=""),
+                name="rights_objectiondecision_refusal_has_grounds",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Objection upheld" if self.upheld else "Objection refused"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from rights import services
+from rights import exports, services
+from rights.models import DataSubjectRequest
 
 
 @shared_task
@@ -37,6 +38,18 @@ def purge_sent_emails() -> int:
 @shared_task
 def purge_spent_sign_in_links() -> int:
     return services.purge_spent_sign_in_links(now=timezone.now())
+
+
+@shared_task
+def build_export(dsr_id: int) -> int:
+    """Build an access or portability export; return its size in bytes."""
+    dsr = DataSubjectRequest.objects.get(pk=dsr_id)
+    return exports.build_export(dsr=dsr, now=timezone.now()).size
+
+
+@shared_task
+def delete_expired_exports() -> int:
+    return exports.delete_expired_exports(now=timezone.now())
 
 
 @shared_task

@@ -5,28 +5,39 @@ the privacy space. None of them says whether an address is known (no enumeration
 from __future__ import annotations
 
 import contextlib
-import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
 
-from audit.hashing import normalise_email
-from rights import services
+from rights import exports, services
 from rights.forms import FORMS, AnswerForm, SignInForm
-from rights.models import DataSubjectRequest, InvalidTransition, RequestKind, RequestStatus
+from rights.models import (
+    RECTIFIABLE_FIELDS,
+    DataSubjectRequest,
+    InvalidTransition,
+    RequestKind,
+    RequestStatus,
+)
+from rights.ratelimits import rate_limited
 from rights.services import LinkState
 
-logger = logging.getLogger(__name__)
-
 SPACE_SESSION_KEY = "rights_space"
-IDENTITY_FIELDS = ("email", "name", "what_is_wrong", "correction", "part", "explanation", "grounds")
+IDENTITY_FIELDS = (
+    "email",
+    "name",
+    "what_is_wrong",
+    "correction",
+    "part",
+    "explanation",
+    "grounds",
+    *(f"new_{name}" for name in RECTIFIABLE_FIELDS),
+)
 
 
 @require_GET
@@ -35,36 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/home.html", {"kinds": RequestKind})
 
 
-# --- Rate limits: per IP and per address, failing open when the cache is down -------------
-
-
-def _email_key(group: str, request: HttpRequest) -> str:
-    return normalise_email(request.POST.get("email", ""))
-
-
-def _rate_limited(request: HttpRequest, group: str) -> bool:
-    """Count this POST against both limits; True when over either.
-
-    django-ratelimit raises when the cache (Redis) is unreachable: then we let the request
-    through and log it, rather than refuse every person while Redis is down.
-    """
-    try:
-        over_ip = is_ratelimited(
-            request, group=group, key="ip", rate=settings.RIGHTS_RATE_LIMIT_PER_IP, increment=True
-        )
-        over_email = is_ratelimited(
-            request,
-            group=group,
-            key=_email_key,
-            rate=settings.RIGHTS_RATE_LIMIT_PER_EMAIL,
-            increment=True,
-        )
-    except Exception as exc:
-        logger.warning(
-            "Rate limit not checked for %s (%s): failing open", group, type(exc).__name__
-        )
-        return False
-    return over_ip or over_email
+# --- Rate limits: per IP and per address (rights.ratelimits), failing open --------------
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:
@@ -82,7 +64,7 @@ def submit(request: HttpRequest, kind: str) -> HttpResponse:
     if form_class is None:
         raise Http404
     if request.method == "POST":
-        if _rate_limited(request, "rights.submit"):
+        if rate_limited(request, "rights.submit", email=request.POST.get("email", "")):
             return _too_many(request)
         form = form_class(request.POST)
         if form.is_valid():
@@ -143,8 +125,19 @@ def _get_tracked(token: str) -> DataSubjectRequest:
 @require_GET
 def tracker(request: HttpRequest, token: str) -> HttpResponse:
     dsr = _get_tracked(token)
-    context = {"dsr": dsr, "token": token, "answer_form": AnswerForm()}
-    return render(request, "rights/tracker.html", context)
+    return render(request, "rights/tracker.html", _tracker_context(dsr, token))
+
+
+def _tracker_context(
+    dsr: DataSubjectRequest, token: str, answer_form: AnswerForm | None = None
+) -> dict:
+    return {
+        "dsr": dsr,
+        "token": token,
+        "export": dsr.exports.available(now=timezone.now()).order_by("-created_at").first(),
+        "notifications": dsr.recipient_notifications.all(),
+        "answer_form": answer_form or AnswerForm(),
+    }
 
 
 @never_cache
@@ -155,11 +148,36 @@ def answer(request: HttpRequest, token: str) -> HttpResponse:
     dsr = _get_tracked(token)
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        context = {"dsr": dsr, "token": token, "answer_form": form}
+        context = _tracker_context(dsr, token, answer_form=form)
         return render(request, "rights/tracker.html", context, status=400)
     with contextlib.suppress(InvalidTransition):  # no longer awaited: the tracker shows why
         services.answer_request(dsr=dsr, message=form.cleaned_data["answer"], now=timezone.now())
     return redirect("rights:tracker", token=token)
+
+
+@never_cache
+@require_POST
+def send_download_link(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Email me a download link": the download needs the mailbox again, not just this page."""
+    dsr = _get_tracked(token)
+    exports.send_download_link(dsr=dsr, now=timezone.now())
+    return render(request, "rights/check_email.html", {"purpose": "download"})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def download(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button (link scanners must not spend the link); POST streams the file."""
+    if request.method == "GET":
+        return render(request, "rights/download.html")
+    state, export = exports.use_download_link(token=token, now=timezone.now())
+    if state != LinkState.OK:
+        return _link_problem(request, state, purpose="download")
+    response = FileResponse(
+        exports.open_export(export), as_attachment=True, filename=export.file_name
+    )
+    response["Cache-Control"] = "no-store, private"
+    return response
 
 
 @never_cache
@@ -188,7 +206,7 @@ def space_email(request: HttpRequest, now: datetime) -> str:
 @require_http_methods(["GET", "POST"])
 def space_sign_in(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        if _rate_limited(request, "rights.sign_in"):
+        if rate_limited(request, "rights.sign_in", email=request.POST.get("email", "")):
             return _too_many(request)
         form = SignInForm(request.POST)
         if form.is_valid():

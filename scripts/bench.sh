@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# `make bench`: every benchmark in bench/, against gunicorn on 127.0.0.1 with a private
-# PostgreSQL and Redis; each prints ratios against a baseline measured in the same run.
+# `make bench`: every benchmark in bench/, each printing ratios against a baseline measured
+# in the same run: the consent endpoint against gunicorn on 127.0.0.1, the retention sweep
+# and the streaming export, with a private PostgreSQL and Redis. Arguments go to
+# bench/retention.py:
+# `bash scripts/bench.sh --people 200000`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,3 +25,13 @@ export SUBJECT_HASH_KEY="bench-subject-hash-key"
 .venv/bin/python manage.py compilemessages -v 0
 
 .venv/bin/python bench/consent.py
+
+echo
+echo "==> bench/retention.py"
+HTTPS=false DEBUG=false EMAIL_URL="consolemail://" LOG_LEVEL=WARNING \
+    .venv/bin/python bench/retention.py "$@"
+
+echo
+echo "==> bench/export.py"
+HTTPS=false DEBUG=false EMAIL_URL="consolemail://" LOG_LEVEL=WARNING \
+    .venv/bin/python bench/export.py

@@ -55,7 +55,7 @@ def test_it_gives_legal_bases_and_precise_retention_from_settings(client, db, se
     page = _page(client)
     assert "Your consent (GDPR 6(1)(a))" in page
     assert "A legal obligation (GDPR 6(1)(c))" in page
-    assert "10 years after the invoice date" in page
+    assert "10 years after the close of the financial year of the invoice" in page
     assert "for 48 months" in page
     assert "for 5 months" in page
 

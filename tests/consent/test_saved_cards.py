@@ -42,7 +42,8 @@ def saved_card(stripe_api, alice):
 def test_it_records_the_consent_to_keep_a_card(saved_card):
     record = ConsentRecord.objects.get(purpose=Purpose.SAVED_CARD)
     assert (record.action, record.source) == (Action.GRANTED, ConsentSource.CHECKOUT)
-    assert record.text.snapshot["text"].startswith("Keep my card")
+    # The exact text shown, in the language it was shown in (French by default).
+    assert record.text.snapshot["text"].startswith("Conserver ma carte")
     assert saved_card.consent_text_version == record.text_id[:40]
 
 

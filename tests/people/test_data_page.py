@@ -51,7 +51,7 @@ def test_it_shows_the_retention_periods_from_settings(client, settings):
     settings.RETENTION_MONTHS = {**settings.RETENTION_MONTHS, "card_evidence_deferred_debit": 17}
     page = client.get("/en/donnees/").content.decode()
     assert "Deferred-debit cards: 17 months after the debit date" in page
-    assert "10 years after the invoice date" in page
+    assert "10 years after the close of the financial year of the invoice" in page
 
 
 def test_it_lists_the_fields_by_their_human_names(client):

@@ -58,3 +58,45 @@ def link_in(body: str, fragment: str) -> str:
 
 def sent_to(address: str) -> list:
     return [m for m in mail.outbox if m.to == [address]]
+
+
+@pytest.fixture
+def holdings(alice, make_purchase):
+    """Alice's data in every model of the people app: what exports and erasure work on."""
+    from datetime import timedelta
+
+    from people.models import (
+        Activity,
+        ActivityParticipation,
+        ContactRequest,
+        Review,
+        SavedCard,
+        TechnicalTrace,
+    )
+
+    alice.phone = "+33 6 12 34 56 78"
+    alice.city = "Lille"
+    alice.stripe_customer_id = "cus_alice"
+    alice.is_client = True
+    alice.save()
+    recent = make_purchase(person=alice, debited_on=(NOW - timedelta(days=60)).date())
+    old = make_purchase(person=alice, debited_on=(NOW - timedelta(days=3 * 365)).date())
+    SavedCard.objects.create(
+        person=alice,
+        stripe_payment_method_id="pm_alice",
+        brand="visa",
+        last4="4242",
+        exp_month=4,
+        exp_year=2028,
+        consent_given_at=NOW,
+        consent_text_version="v1",
+    )
+    organised = Activity.objects.create(
+        title="Escape game à Lille", organiser=alice, starts_at=NOW + timedelta(days=7)
+    )
+    joined = Activity.objects.create(title="Rando en baie de Somme", starts_at=NOW)
+    ActivityParticipation.objects.create(person=alice, activity=joined, joined_at=NOW)
+    Review.objects.create(person=alice, activity=joined, rating=5, text="Superbe")
+    ContactRequest.objects.create(person=alice, subject="Facture", message="Bonjour")
+    TechnicalTrace.objects.create(person=alice, ip_address="192.0.2.10", user_agent="Firefox")
+    return {"person": alice, "recent": recent, "old": old, "organised": organised}

@@ -244,3 +244,35 @@ def test_it_fails_open_when_the_cache_is_down(client, settings, db, caplog):
     assert DataSubjectRequest.objects.count() == 1
     assert "failing open" in caplog.text
     assert "alice" not in caplog.text.lower()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_it_joins_concurrent_submissions_into_one_request(db):
+    """Four submissions of the same right at once: one request, three joins, no error."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL")
+    barrier = threading.Barrier(4)
+    codes: list[str] = []
+
+    def submit():
+        barrier.wait()
+        try:
+            dsr = services.submit_request(
+                kind="access", email="alice@example.fr", name="", language="fr", details={}, now=NOW
+            )
+            codes.append(str(dsr.code))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    dsr = DataSubjectRequest.objects.get()
+    assert codes == [str(dsr.code)] * 4
+    assert sorted(s.kind for s in dsr.steps.all()) == [StepKind.JOINED] * 3 + [StepKind.RECEIVED]

@@ -24,7 +24,7 @@ def fill_deadlines(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rights', '0002_dpo_permissions'),
+        ('rights', '0003_fulfilment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

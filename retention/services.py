@@ -1,0 +1,221 @@
+"""Running a policy (the lock, the ledger, the audit event) and the re-permission workflow."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from audit.models import ActorType
+from audit.services import EMAIL_LIKE, record_event
+from retention import sweeps
+from retention.models import Repermission, SweepRun
+
+TOKEN_SALT = "retention.repermission"
+
+
+# --- Running a policy ---------------------------------------------------------------------
+
+
+@contextmanager
+def policy_lock(name: str) -> Iterator[bool]:
+    """Yield True if this process now holds the lock of policy `name`, False if another does.
+
+    PostgreSQL: a session-level advisory lock (pg_try_advisory_lock), which the server
+    releases by itself if the process dies. It needs a direct connection or session pooling
+    (a transaction-pooling PgBouncer would lose it between statements). Elsewhere (SQLite in
+    development): `file_lock`.
+    """
+    if connection.vendor != "postgresql":
+        with file_lock(name) as acquired:
+            yield acquired
+        return
+    digest = hashlib.sha256(f"okasio.retention.{name}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+@contextmanager
+def file_lock(name: str) -> Iterator[bool]:
+    """The fallback lock: an exclusive flock on a file named after the database and the
+    policy, released by the kernel when the process dies."""
+    database = hashlib.sha256(str(connection.settings_dict["NAME"]).encode()).hexdigest()[:12]
+    path = Path(tempfile.gettempdir()) / f"okasio-retention-{database}-{name}.lock"
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_policy(
+    name: str, *, now: datetime, dry_run: bool = False, batch_size: int | None = None
+) -> SweepRun:
+    """Run one policy as of `now` and return its SweepRun (written whatever happens).
+
+    A real run takes the policy's lock first; if another run holds it, this one records a
+    skipped run and does nothing. A dry run changes nothing and takes no lock. An error is
+    recorded (with the totals of the batches already committed) and raised again.
+    """
+    policy = sweeps.POLICIES[name]
+    batch_size = batch_size or sweeps.DEFAULT_BATCH_SIZE
+    with _no_lock() if dry_run else policy_lock(name) as acquired:
+        run = SweepRun.objects.create(
+            policy=name, as_of=now, started_at=timezone.now(), dry_run=dry_run
+        )
+        if not acquired:
+            run.skipped = True
+            _finish(run, sweeps.SweepResult())
+            return run
+        progress = sweeps.SweepResult()
+
+        def committed(batch: sweeps.SweepResult) -> None:
+            nonlocal progress
+            progress = progress + batch
+
+        listening = sweeps.batch_listener.set(committed)
+        try:
+            result = policy.sweep(now=now, dry_run=dry_run, batch_size=batch_size)
+        except Exception as exc:
+            # A database message may quote a row's values: no address reaches the ledger.
+            run.error = EMAIL_LIKE.sub("[email]", f"{type(exc).__name__}: {exc}")[:2000]
+            _finish(run, progress)
+            raise
+        finally:
+            sweeps.batch_listener.reset(listening)
+        _finish(run, result)
+        return run
+
+
+@contextmanager
+def _no_lock() -> Iterator[bool]:
+    yield True
+
+
+def _finish(run: SweepRun, result: sweeps.SweepResult) -> None:
+    run.finished_at = timezone.now()
+    run.rows_examined = result.examined
+    run.rows_affected = result.affected
+    run.rows_held = result.held
+    run.details = result.details
+    run.save()
+    record_event(
+        action="retention.sweep_run",
+        actor_type=ActorType.SYSTEM,
+        object_type="retention.SweepRun",
+        object_ref=str(run.code),
+        details={
+            "policy": run.policy,
+            "as_of": run.as_of.isoformat(),
+            "dry_run": run.dry_run,
+            "skipped": run.skipped,
+            "rows_examined": run.rows_examined,
+            "rows_affected": run.rows_affected,
+            "rows_held": run.rows_held,
+            "counts": run.details,
+            # The exception's class only: a database message may quote a row's values.
+            "error": run.error.split(":", 1)[0] if run.error else "",
+        },
+        now=run.finished_at,
+    )
+
+
+# --- Re-permission (REQUIREMENTS C8) --------------------------------------------------------
+
+
+def repermission_token(repermission: Repermission) -> str:
+    """The secret part of the "yes" link: the request's code, signed with SECRET_KEY."""
+    return signing.dumps(str(repermission.code), salt=TOKEN_SALT)
+
+
+def repermission_from_token(token: str) -> Repermission | None:
+    """Return the re-permission the link names, or None for a forged or stale link."""
+    try:
+        code = signing.loads(token, salt=TOKEN_SALT)
+    except signing.BadSignature:
+        return None
+    return Repermission.objects.select_related("person").filter(code=code).first()
+
+
+def send_repermission_emails(*, repermission_ids: list[int], now: datetime) -> int:
+    """Send the re-permission emails not sent yet among these, in one connection; return
+    how many left. Rows another worker is sending are skipped (SKIP LOCKED)."""
+    with transaction.atomic():
+        pending = list(
+            Repermission.objects.filter(pk__in=repermission_ids, sent_at__isnull=True)
+            .select_related("person")
+            .select_for_update(skip_locked=True, of=("self",))
+        )
+        if not pending:
+            return 0
+        messages = [_repermission_email(repermission) for repermission in pending]
+        with get_connection() as mail:
+            sent = mail.send_messages(messages)
+        Repermission.objects.filter(pk__in=[r.pk for r in pending]).update(sent_at=now)
+    return sent or 0
+
+
+def _repermission_email(repermission: Repermission) -> EmailMultiAlternatives:
+    # No language is recorded for a person yet: the default (French) one.
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "person": repermission.person,
+            "link": settings.SITE_URL.rstrip("/")
+            + reverse("retention:keep_in_touch", args=[repermission_token(repermission)]),
+            "grace_days": settings.RETENTION_REPERMISSION_GRACE_DAYS,
+            "controller": settings.CONTROLLER,
+        }
+        subject = render_to_string("emails/repermission/subject.txt", context).strip()
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_to_string("emails/repermission/body.txt", context),
+            to=[repermission.person.email],
+        )
+        message.attach_alternative(
+            render_to_string("emails/repermission/body.html", context), "text/html"
+        )
+    return message
+
+
+@transaction.atomic
+def keep_in_touch(*, repermission: Repermission, now: datetime) -> None:
+    """The prospect's explicit "yes": their three years start again from now (C8)."""
+    if repermission.answered_yes_at is None:
+        repermission.answered_yes_at = now
+        repermission.save(update_fields=["answered_yes_at"])
+    person = repermission.person
+    person.last_contact_initiated_at = now
+    person.save(update_fields=["last_contact_initiated_at"])
+    record_event(
+        action="retention.repermission_yes",
+        actor_type=ActorType.PERSON,
+        object_type="retention.Repermission",
+        object_ref=str(repermission.code),
+        subject_email=person.email,
+        now=now,
+    )

@@ -1,0 +1,459 @@
+"""The retention policies: one function per rule, and the registry that names them.
+
+Each sweep has the same contract: `purge_x(*, now, dry_run=False, batch_size=...) ->
+SweepResult`. It reads its period from `settings.RETENTION_MONTHS`, leaves alone every row
+of a person under an active legal hold (and counts them), and works in batches by primary
+key: each batch is one short transaction that locks its rows, acts on them with a fixed
+number of queries whatever the batch size, and commits. Nothing is ever loaded whole, so a
+sweep killed at any point can simply be run again: committed batches are done and no longer
+match, the interrupted one rolled back as a whole.
+
+Adding a policy is one function decorated with `@policy(...)` below. The beat schedule
+(`retention.tasks.run_all_sweeps`), `manage.py sweep`, /healthz and the admin read the
+registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce, Greatest
+
+from consent.models import OppositionEntry
+from people.models import Person, Purchase, SavedCard, TechnicalTrace
+from retention.models import LegalHold, Repermission
+from rights.deadlines import add_months
+
+DEFAULT_BATCH_SIZE = 5000
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass
+class SweepResult:
+    """What a sweep found and did (or, in a dry run, would do).
+
+    `examined`: rows the rule matched, held ones included; `affected`: rows deleted,
+    blanked or asked (would be, in a dry run); `held`: matched rows a legal hold keeps.
+    `details` splits `affected` by action when a policy has more than one.
+    """
+
+    examined: int = 0
+    affected: int = 0
+    held: int = 0
+    details: dict[str, int] = field(default_factory=dict)
+
+    def __add__(self, other: SweepResult) -> SweepResult:
+        details = dict(self.details)
+        for key, value in other.details.items():
+            details[key] = details.get(key, 0) + value
+        return SweepResult(
+            examined=self.examined + other.examined,
+            affected=self.affected + other.affected,
+            held=self.held + other.held,
+            details=details,
+        )
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    sweep: Callable[..., SweepResult]
+    # The RETENTION_MONTHS keys (or other settings) the rule reads, for the README and admin.
+    settings: tuple[str, ...]
+    summary: str
+
+
+POLICIES: dict[str, Policy] = {}
+
+
+def policy(name: str, *, settings: tuple[str, ...], summary: str) -> Callable:
+    """Register a sweep under `name` (what SweepRun, the command and /healthz call it)."""
+
+    def register(sweep: Callable[..., SweepResult]) -> Callable[..., SweepResult]:
+        if name in POLICIES:
+            raise ValueError(f"Retention policy {name!r} is registered twice")
+        POLICIES[name] = Policy(name=name, sweep=sweep, settings=settings, summary=summary)
+        return sweep
+
+    return register
+
+
+# --- Dates --------------------------------------------------------------------------------
+
+
+def last_expired_day(today: date, months: int) -> date:
+    """Return the latest day D whose period of `months` has ended before `today`.
+
+    A row dated D (or earlier) has expired when D + months (rights.deadlines.add_months,
+    clamped to the month's end) is before today: a card debited 13 months and a day ago
+    goes, one debited exactly 13 months ago stays until tomorrow.
+    """
+    day = add_months(today, -months)
+    while add_months(day, months) >= today:
+        day -= timedelta(days=1)
+    while add_months(day + timedelta(days=1), months) < today:
+        day += timedelta(days=1)
+    return day
+
+
+def expired_before(now: datetime, months: int) -> datetime:
+    """The instant before which a timestamp's period of `months` has ended (UTC days)."""
+    day = last_expired_day(now.astimezone(UTC).date(), months)
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+
+
+def _months(key: str) -> int:
+    return settings.RETENTION_MONTHS[key]
+
+
+# --- Legal holds --------------------------------------------------------------------------
+
+
+def _held(now: datetime, person_ref: str) -> Exists:
+    """True for rows whose person (through `person_ref`) is under an active legal hold."""
+    return Exists(LegalHold.objects.active(now=now).filter(person_id=OuterRef(person_ref)))
+
+
+# --- The batch engine ---------------------------------------------------------------------
+
+
+# Set by retention.services.run_policy to keep the totals of committed batches, so a run
+# that fails half-way still records what it did.
+batch_listener: ContextVar[Callable[[SweepResult], None] | None] = ContextVar(
+    "batch_listener", default=None
+)
+
+
+def batch_committed(batch: SweepResult) -> None:
+    """Called after each committed batch with what that batch did (tests simulate a kill
+    here)."""
+    listener = batch_listener.get()
+    if listener is not None:
+        listener(batch)
+
+
+def _in_batches(
+    matched: QuerySet,
+    *,
+    conditions: tuple[Exists, ...] = (),
+    held: Exists,
+    dry_run: bool,
+    batch_size: int,
+    act: Callable[[list[int]], int],
+    action: str,
+) -> SweepResult:
+    """Apply `act` to the rows of `matched` that meet `conditions` and are not held,
+    `batch_size` primary keys at a time.
+
+    `matched` holds the plain column filters of the rule (what an index can serve);
+    `conditions` the ones that look at other tables. Each batch first takes the next
+    `batch_size` keys of `matched` after the last one done (a walk along the primary key),
+    then, in one short transaction, keeps those that meet the conditions, locks them (FOR
+    UPDATE SKIP LOCKED on PostgreSQL: a row a person is editing is left for the next run)
+    and acts on them. Two steps, because given a range bound and a semi-join PostgreSQL
+    may scan the other table from its start at every batch. The rule is re-evaluated at
+    each batch: a row that stopped matching meanwhile (a prospect who clicked) is left.
+    """
+    rule = matched.filter(*conditions)
+    held_count = rule.filter(held).count()
+    if dry_run:
+        count = rule.exclude(held).count()
+        return SweepResult(
+            examined=count + held_count, affected=count, held=held_count, details={action: count}
+        )
+    total = SweepResult(examined=held_count, held=held_count, details={action: 0})
+    last_pk = 0
+    while True:
+        window = list(
+            matched.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]
+        )
+        if not window:
+            return total
+        with transaction.atomic():
+            keys = list(
+                rule.filter(pk__in=window)
+                .exclude(held)
+                .order_by()
+                .select_for_update(skip_locked=True, of=("self",))
+                .values_list("pk", flat=True)
+            )
+            if keys:
+                act(keys)
+        last_pk = window[-1]
+        if keys:
+            batch = SweepResult(examined=len(keys), affected=len(keys), details={action: len(keys)})
+            total = total + batch
+            batch_committed(batch)
+
+
+def _delete_rows(model: type[models.Model], keys: list[int]) -> int:
+    """Delete rows of a model nothing points at (one DELETE, no signals to honour)."""
+    deleted, _ = model._base_manager.filter(pk__in=keys).delete()
+    return deleted
+
+
+def delete_people(keys: list[int]) -> int:
+    """Delete these people and everything that is theirs, in a fixed number of queries.
+
+    Walks Person's reverse relations from the model's own metadata, so a model added later
+    is covered without touching this: CASCADE children are deleted (Django's fast path: one
+    DELETE each), SET_NULL ones (invoices, activities organised) are detached with one
+    UPDATE. Then one raw DELETE of the people: Django's collector would select every row
+    again. A PROTECT relation left in place (a legal hold) makes the database refuse the
+    whole batch rather than half-delete anyone.
+    """
+    for relation in Person._meta.related_objects:
+        related = relation.related_model._base_manager.filter(
+            **{f"{relation.field.name}__in": keys}
+        )
+        if relation.on_delete is models.CASCADE:
+            related.delete()
+        elif relation.on_delete is models.SET_NULL:
+            related.update(**{relation.field.name: None})
+    people = Person._base_manager.filter(pk__in=keys)
+    return people._raw_delete(people.db)
+
+
+# --- The policies -------------------------------------------------------------------------
+
+
+def _prospects(now: datetime) -> QuerySet:
+    """Prospects who never became clients and have no account, past their three years:
+    since collection and since the last contact they initiated (C8; an email open is not
+    one, so nothing but `last_contact_initiated_at` moves the clock)."""
+    before = expired_before(now, _months("prospect"))
+    return Person.objects.filter(
+        Q(last_contact_initiated_at__isnull=True) | Q(last_contact_initiated_at__lt=before),
+        is_prospect=True,
+        is_client=False,
+        is_user=False,
+        collected_at__lt=before,
+    )
+
+
+def _asked_this_cycle() -> QuerySet:
+    """Re-permissions asked since the person's clock last started."""
+    clock_start = Greatest(
+        OuterRef("collected_at"),
+        Coalesce(OuterRef("last_contact_initiated_at"), OuterRef("collected_at")),
+    )
+    return Repermission.objects.filter(person_id=OuterRef("pk"), asked_at__gte=clock_start)
+
+
+def _ask(keys: list[int], *, now: datetime) -> int:
+    from retention import tasks  # the task module imports the services, which import us
+
+    asked = Repermission.objects.bulk_create(
+        [Repermission(person_id=key, asked_at=now) for key in keys]
+    )
+    ids = [repermission.pk for repermission in asked]
+    transaction.on_commit(
+        partial(tasks.send_repermission_emails.delay, ids, now.isoformat()), robust=True
+    )
+    return len(ids)
+
+
+def _resend(keys: list[int], *, now: datetime) -> int:
+    from retention import tasks
+
+    ids = list(
+        Repermission.objects.filter(person_id__in=keys, sent_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    transaction.on_commit(
+        partial(tasks.send_repermission_emails.delay, ids, now.isoformat()), robust=True
+    )
+    return len(ids)
+
+
+@policy(
+    "prospects",
+    settings=("RETENTION_MONTHS['prospect']", "RETENTION_REPERMISSION_GRACE_DAYS"),
+    summary="Non-client prospects: one re-permission email at 3 years, deleted with "
+    "everything of theirs when no explicit yes came within the grace period (C8).",
+)
+def purge_prospects(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    expired = _prospects(now)
+    held = _held(now, "pk")
+    grace_ended = now - timedelta(days=settings.RETENTION_REPERMISSION_GRACE_DAYS)
+    unanswered = _asked_this_cycle().filter(answered_yes_at__isnull=True, sent_at__lt=grace_ended)
+    delete = _in_batches(
+        expired,
+        conditions=(Exists(unanswered),),
+        held=held,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=delete_people,
+        action="deleted",
+    )
+    ask = _in_batches(
+        expired,
+        conditions=(~Exists(_asked_this_cycle()),),
+        held=held,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_ask, now=now),
+        action="asked",
+    )
+    # An email that never left (the send failed for good) is sent again a day later; until
+    # it has left, the grace period does not start and nobody is deleted.
+    resend = _in_batches(
+        expired,
+        conditions=(
+            Exists(_asked_this_cycle().filter(sent_at__isnull=True, asked_at__lt=now - ONE_DAY)),
+        ),
+        held=held,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_resend, now=now),
+        action="resent",
+    )
+    return delete + ask + resend
+
+
+@policy(
+    "client_prospecting",
+    settings=("RETENTION_MONTHS['client_prospecting']",),
+    summary="Former clients leave the prospecting base 3 years after the relationship "
+    "ended: prospect role dropped, contact clock cleared (C8).",
+)
+def purge_client_prospecting(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    before = expired_before(now, _months("client_prospecting"))
+    return _in_batches(
+        Person.objects.filter(
+            is_client=True, is_prospect=True, client_relationship_ended_at__lt=before
+        ),
+        held=_held(now, "pk"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=lambda keys: Person.objects.filter(pk__in=keys).update(
+            is_prospect=False, last_contact_initiated_at=None
+        ),
+        action="left_prospecting",
+    )
+
+
+@policy(
+    "card_evidence",
+    settings=(
+        "RETENTION_MONTHS['card_evidence']",
+        "RETENTION_MONTHS['card_evidence_deferred_debit']",
+    ),
+    summary="Card details of a purchase blanked 13 months after the debit date, 15 for "
+    "a deferred-debit card (C10, CMF L133-24).",
+)
+def purge_card_evidence(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    today = now.astimezone(UTC).date()
+    immediate = last_expired_day(today, _months("card_evidence"))
+    deferred = last_expired_day(today, _months("card_evidence_deferred_debit"))
+    return _in_batches(
+        Purchase.objects.exclude(card_last4="").filter(
+            Q(is_deferred_debit=False, debited_on__lte=immediate)
+            | Q(is_deferred_debit=True, debited_on__lte=deferred)
+        ),
+        held=_held(now, "person_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=lambda keys: Purchase.objects.filter(pk__in=keys).update(
+            card_brand="", card_last4="", card_exp_month=None, card_exp_year=None
+        ),
+        action="blanked",
+    )
+
+
+@policy(
+    "accounting",
+    settings=("RETENTION_MONTHS['accounting']",),
+    summary="Invoices and payment records deleted 10 years after the close of their "
+    "financial year (C9, Code de commerce L123-22; financial year = calendar year).",
+)
+def purge_accounting(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # The period runs from the close of the financial year (REQUIREMENTS C9), taken to be
+    # 31 December: an invoice goes once 31 December of its year has expired.
+    last_day = last_expired_day(now.astimezone(UTC).date(), _months("accounting"))
+    closed_year = last_day.year if (last_day.month, last_day.day) == (12, 31) else last_day.year - 1
+    return _in_batches(
+        Purchase.objects.filter(invoiced_on__lte=date(closed_year, 12, 31)),
+        held=_held(now, "person_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, Purchase),
+        action="deleted",
+    )
+
+
+@policy(
+    "technical_traces",
+    settings=("RETENTION_MONTHS['technical_traces']",),
+    summary="IP addresses and browser traces deleted 13 months after they were seen.",
+)
+def purge_technical_traces(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    return _in_batches(
+        TechnicalTrace.objects.filter(seen_at__lt=expired_before(now, _months("technical_traces"))),
+        held=_held(now, "person_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, TechnicalTrace),
+        action="deleted",
+    )
+
+
+@policy(
+    "saved_cards",
+    settings=(),
+    summary="Saved cards deleted as soon as the account is closed (C10); no period.",
+)
+def purge_saved_cards(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # A card is kept "for future purchases" on an account; with the account gone the
+    # consent has nothing left to apply to. Withdrawn consent joins here with the consent app.
+    return _in_batches(
+        SavedCard.objects.all(),
+        conditions=(Exists(Person.objects.filter(pk=OuterRef("person_id"), is_user=False)),),
+        held=_held(now, "person_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, SavedCard),
+        action="deleted",
+    )
+
+
+@policy(
+    "opposition_list",
+    settings=("RETENTION_MONTHS['opposition_list']",),
+    summary="Opposition-list entries deleted once their period (at least 3 years) has passed.",
+)
+def purge_opposition_list(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # B11: never before RETENTION_MONTHS["opposition_list"] (settings refuse less than 36).
+    # An entry names no person (a keyed hash only), so no legal hold can apply to it.
+    return _in_batches(
+        OppositionEntry.objects.filter(
+            objected_at__lt=expired_before(now, _months("opposition_list"))
+        ),
+        held=Exists(LegalHold.objects.none()),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, OppositionEntry),
+        action="deleted",
+    )

@@ -1,0 +1,631 @@
+"""The work behind "complete" for rectification, erasure, restriction and objection.
+
+Access and portability are in `rights/exports.py`. These workflows are called by the back
+office's `complete` step and by Celery tasks; each takes keyword-only arguments and `now`
+(STYLE 3). They read the inventory (people/inventory.py) for everything they need to know
+about fields: labels, recipients, what erasure does, how long what is kept is kept and why.
+None of them changes the request's status: `complete` does, after calling them.
+
+They live here rather than in `rights/services.py`, which holds the intake and the outbox:
+one module per stage of a request keeps both readable.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.validators import validate_email
+from django.db import models, transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from audit.hashing import normalise_email, subject_hash
+from audit.models import ActorType
+from audit.services import record_event
+from consent import services as consent_services
+from consent.models import ConsentSource
+from people import inventory
+from people import stripe as people_stripe
+from people.inventory import Category, Erasure, Field, Recipient, Retention
+from people.models import Person
+from rights.deadlines import add_months
+from rights.models import (
+    RECTIFIABLE_FIELDS,
+    DataSubjectRequest,
+    ErasureLedger,
+    NotificationStatus,
+    ObjectionDecision,
+    RecipientNotification,
+    Restriction,
+    RestrictionCase,
+)
+from rights.services import _email_context, queue_email
+
+logger = logging.getLogger(__name__)
+
+
+# --- The other apps and Stripe, each through one function (tests replace them) -----------
+
+
+def consent_forget_subject(*, email: str, now: datetime) -> None:
+    """Put the address's keyed hash on the opposition list (B11): never imported again."""
+    consent_services.forget_subject(email=email, now=now)
+
+
+def consent_withdraw_marketing(*, email: str, now: datetime) -> None:
+    """Withdraw marketing consent and add the address to the opposition list, at once (B9)."""
+    # TODO(consent): a ConsentSource for rights requests; the privacy space is the nearest.
+    consent_services.withdraw_marketing(email=email, source=ConsentSource.PRIVACY_SPACE, now=now)
+
+
+def stripe_detach_payment_method(*, payment_method_id: str) -> None:
+    """Detach a saved card at Stripe (idempotent: a card Stripe no longer knows counts)."""
+    people_stripe.detach_payment_method(payment_method_id)
+
+
+def stripe_delete_customer(*, customer_id: str) -> None:
+    """SEAM, not wired: delete the customer at Stripe once `people.stripe.delete_customer`
+    exists (the only module that may import stripe). Until then the customer stays at
+    Stripe with its payment methods detached, and the erasure's Stripe notification
+    (RecipientNotification) stays pending for the DPO.
+    """
+    logger.warning("stripe_delete_customer: people.stripe.delete_customer does not exist yet")
+
+
+# --- Art. 19: telling the recipients ------------------------------------------------------
+
+
+def recipients_of(fields: Iterable[Field]) -> dict[Recipient, list[Field]]:
+    """Who received each field (the inventory's recipients, narrowed by `only_for`)."""
+    found: dict[Recipient, list[Field]] = {}
+    for f in fields:
+        for recipient in f.recipients:
+            if not recipient.only_for or set(recipient.only_for) & set(f.purposes):
+                found.setdefault(recipient, []).append(f)
+    return found
+
+
+def notify_recipients(
+    *, dsr: DataSubjectRequest, fields: Iterable[Field], now: datetime
+) -> list[RecipientNotification]:
+    """Record one notification per recipient holding any of `fields` (GDPR 19; B6).
+
+    Pending ones are for the DPO to send (API call or email) and mark sent; the hosts of
+    our own database need none. The person sees the list on their tracker.
+    """
+    notifications = [
+        RecipientNotification.objects.create(
+            request=dsr,
+            recipient=str(recipient.name),
+            fields=sorted({f"{f.model}.{f.field_name}" for f in held}),
+            status=NotificationStatus.PENDING
+            if recipient.notify
+            else NotificationStatus.NOT_NEEDED,
+            created_at=now,
+        )
+        for recipient, held in recipients_of(fields).items()
+    ]
+    dsr.audit("recipients.listed", now=now, count=len(notifications))
+    return notifications
+
+
+# --- Rectification (Art. 16) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    label: str
+    current: str
+    proposed: str
+
+
+def rectification_diff(*, dsr: DataSubjectRequest) -> list[FieldChange]:
+    """The changes the person proposed that differ from what we hold, in form order."""
+    proposed = dsr.details.get("proposed") or {}
+    person = Person.objects.with_email(dsr.email).first()
+    changes = []
+    for name in RECTIFIABLE_FIELDS:
+        if name not in proposed:
+            continue
+        current = str(getattr(person, name, "") or "") if person else ""
+        if proposed[name] != current:
+            label = inventory.get_field(Person, name).label
+            changes.append(FieldChange(name, label, current, proposed[name]))
+    return changes
+
+
+@transaction.atomic
+def apply_rectification(
+    *, dsr: DataSubjectRequest, accepted: set[str], by: AbstractBaseUser, now: datetime
+) -> list[FieldChange]:
+    """Apply the accepted changes of `rectification_diff` to the person, in one transaction;
+    return them. Audits the field names (never the values) and records the recipients to
+    tell (Art. 19). Raise ValidationError for an unknown field, an address already used
+    by someone else, or no record for the request's address.
+    """
+    changes = [c for c in rectification_diff(dsr=dsr) if c.field in accepted]
+    unknown = set(accepted) - {c.field for c in rectification_diff(dsr=dsr)}
+    if unknown:
+        raise ValidationError(f"Not proposed, or already so: {sorted(unknown)}")
+    person = Person.objects.select_for_update().filter(email__iexact=dsr.email).first()
+    if person is None:
+        raise ValidationError("We hold no record for this address.")
+    for change in changes:
+        value = change.proposed
+        if change.field == "email":
+            value = normalise_email(value)
+            validate_email(value)
+            if Person.objects.with_email(value).exclude(pk=person.pk).exists():
+                raise ValidationError("This address belongs to another record.")
+        setattr(person, change.field, value)
+    if not changes:
+        return []
+    person.full_clean(validate_unique=False, validate_constraints=False)
+    person.save(update_fields=[c.field for c in changes])
+    dsr.audit("rectification.applied", now=now, actor_user=by, fields=[c.field for c in changes])
+    notify_recipients(
+        dsr=dsr, fields=[inventory.get_field(Person, c.field) for c in changes], now=now
+    )
+    return changes
+
+
+# --- Erasure (Art. 17) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """What erasure does to some fields of some rows: delete, anonymise or keep (until when,
+    why). `row` is the row's public reference (an invoice number), "" for all its rows.
+    """
+
+    category: Category
+    model: str
+    fields: tuple[str, ...]
+    action: Erasure
+    keep_until: date | None
+    legal_reason: str
+    count: int
+    row: str = ""
+    row_id: int | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def labels(self) -> list[str]:
+        return [inventory.get_field(self.model, name).label for name in self.fields]
+
+
+def _legal_today(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(settings.LEGAL_TIME_ZONE)).date()
+
+
+def _keep_until(row: models.Model, rules: Iterable[Retention]) -> date | None:
+    """The date a kept field of `row` may go, from its rule's start field; None if no rule
+    dates it (kept as long as the proof is needed...).
+    """
+    for rule in rules:
+        if not rule.start_field or rule.months is None:
+            continue
+        if rule.only_when and getattr(row, rule.only_when[0]) != rule.only_when[1]:
+            continue
+        start = getattr(row, rule.start_field)
+        if rule.from_year_end:
+            start = date(start.year, 12, 31)
+        return add_months(start, rule.months)
+    return None
+
+
+def _blank(model_field: models.Field) -> Any:
+    return None if model_field.null else model_field.get_default()
+
+
+def _groups(model: str) -> list[list[Field]]:
+    """The model's fields, grouped by what erasure does to them and why."""
+    groups: dict[tuple, list[Field]] = {}
+    for f in inventory.fields_for(model):
+        key = (f.category, f.erasure, str(f.keep_reason or f.erasure_note), f.retention)
+        groups.setdefault(key, []).append(f)
+    return list(groups.values())
+
+
+def _is_blank(row: models.Model, fields: list[Field]) -> bool:
+    meta = row._meta
+    return all(
+        getattr(row, meta.get_field(f.field_name).attname) == _blank(meta.get_field(f.field_name))
+        for f in fields
+    )
+
+
+def erasure_plan(*, person: Person, now: datetime) -> list[PlanItem]:
+    """What erasing `person` would do, model by model, from the inventory (nothing changes).
+
+    Rows whose kept fields run on a dated rule (invoices: 10 years from the close of their
+    financial year; card details: 13 or 15 months from the debit) get one item per row and
+    group, with its date; a date already past turns "keep" into "delete". Other models get
+    one item per group of fields, for all their rows. Kept fields without a date (the proof
+    of requests) say why.
+    """
+    today = _legal_today(now)
+    plan: list[PlanItem] = []
+    for model in inventory.person_models():
+        rows = inventory.rows_of(model, person=person, email=person.email)
+        groups = _groups(model)
+        dated = any(r.start_field for g in groups for f in g for r in f.retention)
+        if not dated:
+            count = rows.count()
+            if count:
+                plan += [
+                    PlanItem(
+                        category=g[0].category,
+                        model=model,
+                        fields=tuple(f.field_name for f in g),
+                        action=g[0].erasure,
+                        keep_until=None,
+                        legal_reason=str(g[0].keep_reason or g[0].erasure_note),
+                        count=count,
+                    )
+                    for g in groups
+                ]
+            continue
+        for row in rows.order_by("pk"):
+            for g in groups:
+                action, reason, until = (
+                    g[0].erasure,
+                    str(g[0].keep_reason or g[0].erasure_note),
+                    None,
+                )
+                if action == Erasure.KEEP:
+                    until = _keep_until(row, g[0].retention)
+                    if until is not None and until <= today:
+                        action, until = Erasure.DELETE, None
+                        reason = gettext("Its legal retention period is over")
+                if action == Erasure.DELETE and _is_blank(row, g):
+                    continue  # already blanked (by the sweep or a first erasure)
+                plan.append(
+                    PlanItem(
+                        category=g[0].category,
+                        model=model,
+                        fields=tuple(f.field_name for f in g),
+                        action=action,
+                        keep_until=until,
+                        legal_reason=reason,
+                        count=1,
+                        row=str(row),
+                        row_id=row.pk,
+                    )
+                )
+    return plan
+
+
+def _apply_plan(*, person: Person, plan: list[PlanItem]) -> dict[str, int]:
+    """Carry out the plan; return how many rows each model lost or changed.
+
+    Per model (the Person last, once the rows pointing at it are dealt with): where every
+    field is deleted, the rows go; otherwise the deleted fields are blanked and the link to
+    the person is cleared (anonymised). Kept fields are not touched.
+    """
+    targets: dict[tuple[str, int | None], dict[Erasure, set[str]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
+    for item in plan:
+        if item.action != Erasure.KEEP:
+            targets[(item.model, item.row_id)][item.action] |= set(item.fields)
+    done: dict[str, int] = defaultdict(int)
+    # The Person last: deleting it first would detach (SET_NULL) the rows still to handle.
+    for (model, row_id), actions in sorted(
+        targets.items(), key=lambda t: t[0][0] == "people.Person"
+    ):
+        meta = apps.get_model(model)._meta
+        rows = inventory.rows_of(model, person=person, email=person.email)
+        if row_id is not None:
+            rows = rows.filter(pk=row_id)
+        _delete_files(rows, names=actions[Erasure.DELETE])
+        if actions[Erasure.DELETE] >= {f.field_name for f in inventory.fields_for(model)}:
+            done[model] += rows.delete()[1].get(meta.label, 0)
+            continue
+        # Anonymising a row detaches it from the person; its other fields stay as declared.
+        cleared = actions[Erasure.DELETE] | {
+            name for name in actions[Erasure.ANONYMISE] if inventory.get_field(model, name).is_link
+        }
+        changes = {meta.get_field(name).attname: _blank(meta.get_field(name)) for name in cleared}
+        if changes:
+            done[model] += rows.update(**changes)
+    return dict(done)
+
+
+def _delete_files(rows: models.QuerySet, *, names: set[str]) -> None:
+    """Files a deleted field names (a photo) leave the storage too, once the erasure commits."""
+    meta = rows.model._meta
+    for name in names:
+        if isinstance(meta.get_field(name), models.FileField):
+            for path in rows.exclude(**{name: ""}).values_list(name, flat=True):
+                transaction.on_commit(partial(default_storage.delete, path))
+
+
+def _summary(plan: list[PlanItem], done: dict[str, int]) -> dict[str, Any]:
+    """The ledger's record of an erasure: counts and dates, never a value or a reference."""
+    items: dict[tuple, int] = defaultdict(int)
+    for item in plan:
+        key = (item.model, str(item.category.value), str(item.action), item.keep_until)
+        items[key] += item.count
+    return {
+        "plan": [
+            {
+                "model": model,
+                "category": category,
+                "action": action,
+                "keep_until": until.isoformat() if until else None,
+                "rows": count,
+            }
+            for (model, category, action, until), count in items.items()
+        ],
+        "done": done,
+    }
+
+
+@dataclass(frozen=True)
+class KeptData:
+    category: Category
+    labels: list[str]
+    keep_until: date | None
+    legal_reason: str
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    plan: list[PlanItem]
+    erased: list[Category]  # categories deleted or anonymised, in whole or part
+    kept: list[KeptData]  # what stays, until when and why
+    notifications: list[RecipientNotification]
+    already_erased: bool = False
+
+
+def _kept(plan: list[PlanItem]) -> list[KeptData]:
+    grouped: dict[tuple, list[str]] = {}
+    for item in plan:
+        if item.action == Erasure.KEEP:
+            labels = grouped.setdefault((item.category, item.keep_until, item.legal_reason), [])
+            labels += [label for label in item.labels if label not in labels]
+    return [
+        KeptData(category, labels, until, reason)
+        for (category, until, reason), labels in sorted(
+            grouped.items(), key=lambda kv: (kv[0][1] or date.max, list(Category).index(kv[0][0]))
+        )
+    ]
+
+
+class ErasureBlocked(Exception):
+    """A legal hold (a dispute, a claim, an authority) keeps the person's data (17(3)(e))."""
+
+
+def _forget(*, person: Person, now: datetime) -> None:
+    """What erasure does outside our tables, before touching them: saved cards detached at
+    Stripe first (if Stripe fails, the erasure fails whole and can be run again), the
+    address on the opposition list, and the Stripe customer deleted after commit.
+
+    Raise ErasureBlocked when an active legal hold covers the person; ended holds go with
+    the person (their FK protects the row).
+    """
+    if person.legal_holds.active(now=now).exists():
+        raise ErasureBlocked("an active legal hold covers this person")
+    person.legal_holds.all().delete()
+    for payment_method_id in person.saved_cards.values_list("stripe_payment_method_id", flat=True):
+        stripe_detach_payment_method(payment_method_id=payment_method_id)
+    consent_forget_subject(email=person.email, now=now)
+    if person.stripe_customer_id:
+        customer_id = person.stripe_customer_id
+        transaction.on_commit(partial(stripe_delete_customer, customer_id=customer_id))
+
+
+@transaction.atomic
+def execute_erasure(
+    *, dsr: DataSubjectRequest, person: Person, by: AbstractBaseUser, now: datetime
+) -> ErasureResult:
+    """Erase `person` as `erasure_plan` says, in one transaction, and tell them what was
+    erased and what is kept, until when and why (an email; B4, A7).
+
+    Also: the keyed hash of the address joins the opposition list (B11) and the erasure
+    ledger (so `reapply_erasures` can redo it after a backup restore); the Stripe customer is
+    deleted after commit; one notification per recipient is recorded (Art. 19). Running it
+    again changes nothing: the person is gone (`already_erased`). Raise ErasureBlocked,
+    changing nothing, while a legal hold covers the person.
+    """
+    person = Person.objects.select_for_update().filter(pk=person.pk).first()
+    if person is None:
+        return ErasureResult(plan=[], erased=[], kept=[], notifications=[], already_erased=True)
+    plan = erasure_plan(person=person, now=now)
+    email = person.email
+    _forget(person=person, now=now)
+    done = _apply_plan(person=person, plan=plan)
+    summary = _summary(plan, done)
+    ErasureLedger.objects.get_or_create(
+        request_code=dsr.code,
+        defaults={"subject_hash": subject_hash(email), "executed_at": now, "summary": summary},
+    )
+    erased_items = [item for item in plan if item.action != Erasure.KEEP]
+    notifications = notify_recipients(
+        dsr=dsr,
+        fields=[inventory.get_field(i.model, name) for i in erased_items for name in i.fields],
+        now=now,
+    )
+    erased = list(dict.fromkeys(item.category for item in erased_items))
+    kept = _kept(plan)
+    dsr.audit("erasure.executed", now=now, actor_user=by, rows=done)
+    queue_email(
+        template="erasure_done",
+        to=dsr.email,
+        language=dsr.language,
+        context=_email_context(dsr, erased=erased, kept=kept),
+        dsr=dsr,
+        now=now,
+    )
+    return ErasureResult(plan=plan, erased=erased, kept=kept, notifications=notifications)
+
+
+def reapply_erasures(*, now: datetime, dry_run: bool = False) -> int:
+    """Erase again the people a restored backup brought back; return how many.
+
+    A person matches a ledger entry when their address hashes the same and their record was
+    collected before that erasure (someone who came back later, and gave their data again,
+    is not erased). Idempotent: an erased person is gone, so a second run finds no one.
+    """
+    executed: dict[str, datetime] = {}
+    for digest, at in ErasureLedger.objects.values_list("subject_hash", "executed_at"):
+        executed[digest] = max(at, executed.get(digest, at))
+    if not executed:
+        return 0
+    matches = [
+        (pk, digest)
+        for pk, email, collected_at in Person.objects.values_list(
+            "pk", "email", "collected_at"
+        ).iterator(chunk_size=2000)
+        if (digest := subject_hash(email)) in executed and collected_at <= executed[digest]
+    ]
+    if dry_run:
+        return len(matches)
+    erased = 0
+    for pk, digest in matches:
+        with transaction.atomic():
+            person = Person.objects.select_for_update().filter(pk=pk).first()
+            if person is None:
+                continue
+            plan = erasure_plan(person=person, now=now)
+            email = person.email
+            try:
+                _forget(person=person, now=now)
+            except ErasureBlocked:
+                logger.warning("A restored person under a legal hold was not erased again")
+                continue
+            done = _apply_plan(person=person, plan=plan)
+            ErasureLedger.objects.filter(subject_hash=digest).update(last_reapplied_at=now)
+            record_event(
+                action="erasure.reapplied",
+                actor_type=ActorType.SYSTEM,
+                details={"rows": done},
+                subject_email=email,
+                now=now,
+            )
+            erased += 1
+    return erased
+
+
+# --- Restriction (Art. 18) --------------------------------------------------------------------
+
+
+@transaction.atomic
+def restrict_processing(
+    *,
+    person: Person,
+    case: RestrictionCase,
+    by: AbstractBaseUser | None,
+    now: datetime,
+    dsr: DataSubjectRequest | None = None,
+) -> Restriction:
+    """Restrict the use of the person's data (stored, not used) for one of the four cases of
+    18(1); return the active restriction (the existing one if already restricted so).
+    Recipients of the person's record are listed for notification (Art. 19).
+    """
+    restriction, created = Restriction.objects.get_or_create(
+        person=person,
+        case=case,
+        lifted_at__isnull=True,
+        defaults={"request": dsr, "started_at": now},
+    )
+    if created:
+        restriction._audit("restriction.started", by=by, now=now)
+        if dsr is not None:
+            notify_recipients(dsr=dsr, fields=inventory.fields_for(Person), now=now)
+    return restriction
+
+
+@transaction.atomic
+def lift_restriction(*, restriction: Restriction, by: AbstractBaseUser, now: datetime) -> None:
+    """Tell the person, then lift the restriction (GDPR 18(3)): the notice is recorded first
+    and the model refuses to lift without it.
+    """
+    restriction = (
+        Restriction.objects.select_for_update().select_related("person").get(pk=restriction.pk)
+    )
+    dsr = restriction.request
+    queue_email(
+        template="restriction_lifted",
+        to=restriction.person.email,
+        language=dsr.language if dsr else settings.LANGUAGE_CODE,
+        context={
+            "name": dsr.name if dsr else restriction.person.first_name,
+            "restriction": restriction,
+            "lifted_on": _legal_today(now),
+        },
+        dsr=dsr,
+        now=now,
+    )
+    restriction.record_lift_notice(by=by, now=now)
+    restriction.lift(by=by, now=now)
+
+
+# --- Objection (Art. 21) ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def object_to_marketing(*, dsr: DataSubjectRequest, now: datetime) -> None:
+    """Absolute and immediate (21(2)–(3); B9): marketing consent withdrawn and the address on
+    the opposition list. No reason asked, no decision to take.
+    """
+    consent_withdraw_marketing(email=dsr.email, now=now)
+    dsr.audit("objection.marketing_stopped", now=now)
+
+
+@transaction.atomic
+def suspend_for_objection(
+    *, dsr: DataSubjectRequest, now: datetime, by: AbstractBaseUser | None = None
+) -> Restriction | None:
+    """An objection to legitimate-interest processing: restrict while we examine it (18(1)(d);
+    B8). Return None when we hold no record for the address.
+    """
+    person = Person.objects.with_email(dsr.email).first()
+    if person is None:
+        return None
+    return restrict_processing(
+        person=person, case=RestrictionCase.OBJECTION_PENDING, by=by, now=now, dsr=dsr
+    )
+
+
+@transaction.atomic
+def decide_objection(
+    *,
+    dsr: DataSubjectRequest,
+    upheld: bool,
+    compelling_grounds: str,
+    by: AbstractBaseUser,
+    now: datetime,
+) -> ObjectionDecision:
+    """Record the DPO's decision on an objection to legitimate-interest processing (B8).
+
+    Refusing it needs the compelling legitimate grounds (our burden, 21(1)); the pending
+    restriction is then lifted, the person told first. Upheld, the restriction stays: their
+    data are no longer used for those purposes (an erasure request may follow, 17(1)(c)).
+    """
+    grounds = compelling_grounds.strip()
+    if not upheld and not grounds:
+        raise ValidationError(
+            {"compelling_grounds": _("Refusing an objection needs the compelling grounds.")}
+        )
+    decision = ObjectionDecision.objects.create(
+        request=dsr, upheld=upheld, compelling_grounds=grounds, decided_by=by, decided_at=now
+    )
+    dsr.audit("objection.decided", now=now, actor_user=by, upheld=upheld)
+    if not upheld:
+        for restriction in dsr.restrictions.active().filter(case=RestrictionCase.OBJECTION_PENDING):
+            lift_restriction(restriction=restriction, by=by, now=now)
+    return decision

@@ -1,0 +1,177 @@
+"""Non-client prospects: 3 years, one re-permission email, then deletion without a yes (C8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+
+from people.models import (
+    Activity,
+    ActivityParticipation,
+    ContactRequest,
+    Person,
+    Review,
+    TechnicalTrace,
+)
+from retention import services
+from retention.models import Repermission
+from retention.sweeps import purge_prospects
+from tests.conftest import NOW
+from tests.retention.conftest import months_ago
+
+GRACE = timedelta(days=30)
+
+
+def _days_from_3_years(days: int):
+    day = months_ago(NOW.date(), 36, days)
+    return NOW.replace(year=day.year, month=day.month, day=day.day)
+
+
+def _sweep(capture, now=NOW):
+    with capture(execute=True):
+        return purge_prospects(now=now)
+
+
+@pytest.fixture
+def expired_prospect(make_person):
+    return make_person(is_prospect=True, collected_at=_days_from_3_years(-1))
+
+
+@pytest.mark.parametrize(("offset", "asked"), [(+1, False), (0, False), (-1, True)])
+def test_it_asks_a_day_after_3_years_from_collection(
+    make_person, django_capture_on_commit_callbacks, offset, asked
+):
+    make_person(is_prospect=True, collected_at=_days_from_3_years(offset))
+
+    result = _sweep(django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == int(asked)
+    assert Repermission.objects.count() == int(asked)
+    assert result.details["asked"] == int(asked)
+
+
+@pytest.mark.parametrize(("offset", "asked"), [(+1, False), (-1, True)])
+def test_it_counts_3_years_from_the_last_contact_they_initiated(
+    make_person, django_capture_on_commit_callbacks, offset, asked
+):
+    make_person(
+        is_prospect=True,
+        collected_at=NOW - timedelta(days=3000),
+        last_contact_initiated_at=_days_from_3_years(offset),
+    )
+
+    _sweep(django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == int(asked)
+
+
+def test_it_does_not_reset_the_clock_when_an_email_is_opened(
+    expired_prospect, make_trace, django_capture_on_commit_callbacks
+):
+    # Opening an email loads images from our servers: a trace, not a contact they
+    # initiated. Only last_contact_initiated_at moves the clock.
+    make_trace(person=expired_prospect, seen_at=NOW - timedelta(hours=1))
+
+    _sweep(django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 1
+    # And our own email carries no tracking pixel.
+    html = mail.outbox[0].alternatives[0][0]
+    assert "<img" not in html
+
+
+def test_it_sends_one_email_with_the_yes_link(expired_prospect, django_capture_on_commit_callbacks):
+    _sweep(django_capture_on_commit_callbacks)
+
+    (email,) = mail.outbox
+    assert email.to == ["alice@example.fr"]
+    repermission = Repermission.objects.get()
+    assert services.repermission_token(repermission) in email.body
+    assert "/garder-contact/" in email.body
+    assert repermission.sent_at == NOW
+
+
+def test_it_asks_once_not_twice(expired_prospect, django_capture_on_commit_callbacks):
+    _sweep(django_capture_on_commit_callbacks)
+    second = _sweep(django_capture_on_commit_callbacks, now=NOW + timedelta(days=1))
+
+    assert len(mail.outbox) == 1
+    assert Repermission.objects.count() == 1
+    assert second.affected == 0
+
+
+def test_it_restarts_the_3_years_on_a_yes(expired_prospect, django_capture_on_commit_callbacks):
+    _sweep(django_capture_on_commit_callbacks)
+    services.keep_in_touch(repermission=Repermission.objects.get(), now=NOW + timedelta(days=2))
+
+    after_grace = _sweep(django_capture_on_commit_callbacks, now=NOW + GRACE + timedelta(days=1))
+
+    assert Person.objects.filter(pk=expired_prospect.pk).exists()
+    assert after_grace.affected == 0
+    expired_prospect.refresh_from_db()
+    assert expired_prospect.last_contact_initiated_at == NOW + timedelta(days=2)
+    # Three years after the yes, the question comes again, once.
+    later = NOW + timedelta(days=2) + timedelta(days=3 * 366)
+    _sweep(django_capture_on_commit_callbacks, now=later)
+    assert Repermission.objects.count() == 2
+    assert len(mail.outbox) == 2
+
+
+def test_it_deletes_them_and_their_rows_without_a_yes_after_the_grace_period(
+    expired_prospect, make_prospects, make_purchase, django_capture_on_commit_callbacks
+):
+    (other,) = make_prospects(1, collected_at=NOW, prefix="recent")
+    # Child rows of the expired prospect.
+    activity = Activity.objects.create(title="Yoga", starts_at=NOW, organiser=expired_prospect)
+    ActivityParticipation.objects.create(person=expired_prospect, activity=activity)
+    invoice = make_purchase(person=expired_prospect)
+    Review.objects.create(person=expired_prospect, rating=4)
+    ContactRequest.objects.create(person=expired_prospect, subject="Hello", message="Bonjour")
+    TechnicalTrace.objects.create(person=expired_prospect, ip_address="203.0.113.1")
+    _sweep(django_capture_on_commit_callbacks)
+
+    day_before = _sweep(django_capture_on_commit_callbacks, now=NOW + GRACE - timedelta(days=1))
+    assert day_before.details["deleted"] == 0
+    assert Person.objects.filter(pk=expired_prospect.pk).exists()
+
+    day_after = _sweep(django_capture_on_commit_callbacks, now=NOW + GRACE + timedelta(days=1))
+
+    assert day_after.details["deleted"] == 1
+    assert not Person.objects.filter(pk=expired_prospect.pk).exists()
+    for model in (Review, ContactRequest, TechnicalTrace, Repermission, ActivityParticipation):
+        assert not model.objects.filter(person_id=expired_prospect.pk).exists()
+    # The invoice stays (10 years, C9), no longer linked to anyone.
+    invoice.refresh_from_db()
+    assert invoice.person_id is None
+    activity.refresh_from_db()
+    assert activity.organiser_id is None
+    # The other prospect and their rows are untouched.
+    assert Review.objects.filter(person_id=other).exists()
+    assert len(mail.outbox) == 1
+
+
+def test_it_never_deletes_someone_whose_email_did_not_leave(
+    expired_prospect, django_capture_on_commit_callbacks
+):
+    Repermission.objects.create(person=expired_prospect, asked_at=NOW, sent_at=None)
+
+    later = NOW + GRACE + timedelta(days=5)
+    result = _sweep(django_capture_on_commit_callbacks, now=later)
+
+    assert Person.objects.filter(pk=expired_prospect.pk).exists()
+    assert result.details == {"deleted": 0, "asked": 0, "resent": 1}
+    assert len(mail.outbox) == 1
+    assert Repermission.objects.get().sent_at == later
+
+
+@pytest.mark.parametrize("flag", ["is_client", "is_user"])
+def test_it_leaves_clients_and_account_holders_to_their_own_rules(
+    make_person, django_capture_on_commit_callbacks, flag
+):
+    make_person(is_prospect=True, collected_at=_days_from_3_years(-10), **{flag: True})
+
+    result = _sweep(django_capture_on_commit_callbacks)
+
+    assert result.examined == 0 and not mail.outbox
