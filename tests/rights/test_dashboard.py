@@ -6,13 +6,21 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
-from rights import accountability, services
+import pytest
+from django.utils import translation
+
+from rights import accountability, exports, fulfilment, services
 from rights.models import ExtensionReason, OutcomeGround
 from tests.conftest import NOW
 
 TODAY = date(2026, 2, 20)
 DASHBOARD = "/admin/rights/datasubjectrequest/dashboard/"
 REGISTER = "/admin/rights/datasubjectrequest/register.csv"
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
 
 
 def at(day: date) -> datetime:
@@ -22,12 +30,12 @@ def at(day: date) -> datetime:
 def known_set(make_dsr, bob) -> dict:
     """Received 15 Jan 2026 (due 16 Feb, latest 15 Apr) unless said otherwise."""
     a = make_dsr(confirm=True, email="a@example.fr")
-    services.complete_request(dsr=a, by=bob, now=at(date(2026, 2, 10)))  # 26 days
+    exports.build_export(dsr=a, now=at(date(2026, 2, 10)))  # 26 days: the export answers
     b = make_dsr(confirm=True, email="b@example.fr")
     services.extend_request(
         dsr=b, reason=ExtensionReason.COMPLEXITY, justification="x", by=bob, now=NOW
     )
-    services.complete_request(dsr=b, by=bob, now=at(date(2026, 3, 20)))  # 64 days
+    exports.build_export(dsr=b, now=at(date(2026, 3, 20)))  # 64 days
     c = make_dsr(
         confirm=True, email="c@example.fr", kind="erasure", details={"scope": "everything"}
     )
@@ -37,7 +45,7 @@ def known_set(make_dsr, bob) -> dict:
     d = make_dsr(
         confirm=True, email="d@example.fr", kind="erasure", details={"scope": "everything"}
     )
-    services.complete_request(dsr=d, by=bob, now=at(date(2026, 5, 1)))  # 106 days, too late
+    fulfilment.erase(dsr=d, by=bob, now=at(date(2026, 5, 1)))  # 106 days, too late
     e = make_dsr(confirm=True, email="e@example.fr", kind="portability")  # open, overdue
     services.start_request(dsr=e, by=bob, now=NOW)
     make_dsr(confirm=True, email="h@example.fr", now=at(date(2026, 2, 10)))  # due 10 Mar
@@ -53,7 +61,7 @@ def known_set(make_dsr, bob) -> dict:
 def test_it_computes_the_figures_on_a_known_set(make_dsr, bob, django_assert_max_num_queries):
     known_set(make_dsr, bob)
 
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(5), translation.override("en"):
         board = accountability.dashboard(today=TODAY)
 
     assert (board.open, board.due_soon, board.overdue) == (3, 1, 1)
