@@ -428,4 +428,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes logs every reset and clean-up at INFO; its warnings are what matter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -126,6 +126,9 @@ class OutcomeGround(models.TextChoices):
 
 # These grounds need documented facts (A8).
 GROUNDS_NEEDING_FACTS = [OutcomeGround.MANIFESTLY_UNFOUNDED, OutcomeGround.EXCESSIVE]
+# EDPB 01/2022 § 185: a one-year interval between requests "will in any case be too large"
+# for a request to be excessive because repetitive (A8). Not a policy choice.
+EXCESSIVE_REPEAT_WITHIN_MONTHS = 12
 
 
 class StepKind(models.TextChoices):
@@ -893,6 +896,19 @@ class DataSubjectRequest(models.Model):
             now=now,
         )
 
+    def has_recent_repeat(self) -> bool:
+        """Whether the same address made a request of the same kind in the 12 months before
+        this one (A8; EDPB § 185)."""
+        since = deadlines.add_months(self.received_on, -EXCESSIVE_REPEAT_WITHIN_MONTHS)
+        return (
+            DataSubjectRequest.objects.filter(
+                email=self.email, kind=self.kind, received_on__gt=since
+            )
+            .exclude(pk=self.pk)
+            .exclude(received_on__gt=self.received_on)
+            .exists()
+        )
+
     def refuse(
         self, *, ground: OutcomeGround | str, reasons: str, facts: str, by: Any, now: datetime
     ) -> None:
@@ -931,6 +947,14 @@ class DataSubjectRequest(models.Model):
                     _(
                         "A request can be called manifestly unfounded or excessive only with "
                         "documented facts: the burden of proof is ours."
+                    )
+                )
+            if ground == OutcomeGround.EXCESSIVE and not self.has_recent_repeat():
+                raise ActionRefused(
+                    _(
+                        "No request of the same kind from this address in the previous 12 "
+                        "months: EDPB guidance (§ 185) rules out calling it excessive by "
+                        "repetition."
                     )
                 )
         today = deadlines.received_on(now)
