@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -341,6 +342,116 @@ def create_prospect(*, email: str, now: datetime, **fields: Any) -> Person:
         raise OnOppositionList
     fields.setdefault("collected_at", now)
     return Person.objects.create(email=normalise_email(email), is_prospect=True, **fields)
+
+
+# --- Importing a prospect list (B11, C8) -------------------------------------------------
+
+PROSPECT_FIELDS = ("first_name", "last_name", "company", "phone", "collected_at")
+
+
+@dataclass
+class ProspectImport:
+    """What an import did (or, in a dry run, would do), by line number: never a value."""
+
+    created: list[int] = field(default_factory=list)
+    opposed: list[int] = field(default_factory=list)
+    existing: list[int] = field(default_factory=list)
+    invalid: list[tuple[int, list[str]]] = field(default_factory=list)
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": len(self.created),
+            "opposed": len(self.opposed),
+            "existing": len(self.existing),
+            "invalid": len(self.invalid),
+        }
+
+
+def import_prospects(
+    *,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    now: datetime,
+    dry_run: bool = False,
+    batch_size: int = 500,
+) -> ProspectImport:
+    """Create a prospect per valid row through `create_prospect`, `batch_size` rows at a time.
+
+    `rows` are (line number, raw values). An invalid row is reported with the names of its
+    wrong fields; an address on the opposition list is refused (B11) and one already known
+    is skipped, each counted. Each batch is one transaction with two look-ups for the whole
+    batch. A real run ends with an audit event holding the counts.
+    """
+    from .forms import ProspectRowForm
+
+    result = ProspectImport()
+    seen: set[str] = set()
+    batch: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> None:
+        _import_prospect_batch(batch, result=result, seen=seen, now=now, dry_run=dry_run)
+        batch.clear()
+
+    for line, raw in rows:
+        form = ProspectRowForm(data=raw)
+        if not form.is_valid():
+            result.invalid.append((line, sorted(form.errors)))
+            continue
+        batch.append((line, form.cleaned_data))
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if not dry_run:
+        record_event(
+            action="consent.prospects_imported",
+            actor_type=ActorType.SYSTEM,
+            details={**result.counts(), "sources": result.sources},
+            now=now,
+        )
+    return result
+
+
+def _import_prospect_batch(
+    batch: list[tuple[int, dict[str, Any]]],
+    *,
+    result: ProspectImport,
+    seen: set[str],
+    now: datetime,
+    dry_run: bool,
+) -> None:
+    if not batch:
+        return
+    emails = [row["email"] for _line, row in batch]
+    opposed = dict(zip(emails, check_opposition(emails=emails), strict=True))
+    known = set(
+        Person.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .values_list("email_lower", flat=True)
+    )
+    with transaction.atomic():
+        for line, row in batch:
+            email = row["email"]
+            if opposed[email]:
+                result.opposed.append(line)
+                continue
+            if email in known or email in seen:
+                result.existing.append(line)
+                continue
+            seen.add(email)
+            fields = {name: row[name] for name in PROSPECT_FIELDS if row.get(name)}
+            if not dry_run:
+                try:
+                    with transaction.atomic():
+                        create_prospect(email=email, now=now, **fields)
+                except OnOppositionList:  # objected since the batch's look-up
+                    result.opposed.append(line)
+                    continue
+                except IntegrityError:  # created meanwhile by someone else
+                    result.existing.append(line)
+                    continue
+            result.created.append(line)
+            if row.get("source"):
+                result.sources[row["source"]] = result.sources.get(row["source"], 0) + 1
 
 
 # --- Who may receive marketing (B9, B10, B11; CPCE L34-5) ---------------------------------

@@ -65,6 +65,6 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 )
 def test_it_keeps_to_its_schema(case):
     schemes = [name for rule in case.operation.definition.raw.get("security", []) for name in rule]
-    headers = {"Authorization": f"Bearer {TOKENS[name]}" for name in schemes if name in TOKENS}
-    response = case.call(headers=headers)
+    tokens = [TOKENS[name] for name in schemes if name in TOKENS]
+    response = case.call(headers={"Authorization": f"Bearer {tokens[0]}"} if tokens else None)
     case.validate_response(response, checks=CHECKS)
