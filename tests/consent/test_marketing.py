@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from dateutil.relativedelta import relativedelta
 from django.core import mail
 
@@ -99,6 +100,7 @@ def test_it_refuses_to_edit_a_consent_record(db):
         record.save()
 
 
+@time_machine.travel(NOW, tick=False)  # the token is signed with a timestamp
 def test_it_sends_marketing_with_the_unsubscribe_link_and_rfc_8058_headers(
     db, django_capture_on_commit_callbacks
 ):
@@ -117,6 +119,7 @@ def test_it_sends_marketing_with_the_unsubscribe_link_and_rfc_8058_headers(
     assert url.startswith("https://vie-privee.okasio.fr/desinscription/")
 
 
+@time_machine.travel(NOW, tick=False)
 def test_it_queues_marketing_in_the_outbox_within_the_callers_transaction(
     db, django_capture_on_commit_callbacks
 ):
