@@ -666,7 +666,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     *_declare(
         "people.SavedCard",
-        "consent_given_at consent_text_version",
+        "consent_given_at consent_text_version consent_withdrawn_at",
         category=Category.SAVED_CARD,
         purposes=(SAVED_CARD,),
         recipients=HOSTING,
@@ -869,7 +869,7 @@ FIELDS: tuple[Field, ...] = (
     # rights.OutgoingEmail: the outbox; what we wrote to you, purged soon after sending
     *_declare(
         "rights.OutgoingEmail",
-        "request to language subject body_text body_html created_at sent_at",
+        "request to language subject body_text body_html headers created_at sent_at",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,

@@ -1170,6 +1170,9 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"))
+    # Extra headers, e.g. a marketing email's List-Unsubscribe (RFC 8058), whose URL carries
+    # a token naming the recipient: personal data, like the body.
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
     )
