@@ -60,7 +60,7 @@ def client() -> stripe.StripeClient:
 def describe(error: BaseException) -> str:
     """A short description of a failure for the DPO's screens: its kind and Stripe's
     message (object ids at most, never a card number: Stripe never sends one back)."""
-    return f"{type(error).__name__}: {error}"[:250]
+    return " ".join(f"{type(error).__name__}: {error}".split())[:250]
 
 
 @contextmanager
