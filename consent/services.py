@@ -303,9 +303,8 @@ def marketing_recipients(*, emails: Iterable[str], now: datetime) -> list[str]:
     marketing record is a consent, or, with no record at all, it belongs to a client whose
     relationship is ongoing or ended less than RETENTION_MONTHS["client_prospecting"] ago
     (the soft opt-in of CPCE L34-5: analogous services, objection offered in every email).
-    A refusal or a withdrawal always wins. Three queries per call, whatever the batch size.
-
-    Restriction (GDPR 18) is not checked yet: the rights app will add its flag here.
+    A refusal or a withdrawal always wins, and a person whose data are restricted (GDPR 18;
+    B5) gets nothing. Four queries per call, whatever the batch size.
     """
     emails = list(dict.fromkeys(emails))
     by_hash = {subject_hash(email): email for email in emails}
@@ -331,9 +330,14 @@ def marketing_recipients(*, emails: Iterable[str], now: datetime) -> list[str]:
         .filter(email__in=[normalise_email(e) for e in emails])
         .values_list("email", flat=True)
     }
+    restricted = set(
+        Person.objects.restricted()
+        .filter(email__in=[normalise_email(e) for e in emails])
+        .values_list("email", flat=True)
+    )
     allowed = []
     for subject, email in by_hash.items():
-        if subject in opposed:
+        if subject in opposed or normalise_email(email) in restricted:
             continue
         action = latest.get(subject)
         if action == Action.GRANTED or (action is None and normalise_email(email) in clients):

@@ -43,9 +43,15 @@ class PersonQuerySet(models.QuerySet):
         """Leave out people whose data are restricted (GDPR 18; B5): marketing sends,
         exports to third parties and edits start from here.
         """
+        return self.exclude(self._under_restriction())
+
+    def restricted(self) -> PersonQuerySet:
+        """Only the people whose data are restricted (GDPR 18; B5)."""
+        return self.filter(self._under_restriction())
+
+    def _under_restriction(self) -> Exists:
         restriction = apps.get_model("rights", "Restriction")
-        active = restriction.objects.active().filter(person=OuterRef("pk"))
-        return self.exclude(Exists(active))
+        return Exists(restriction.objects.active().filter(person=OuterRef("pk")))
 
 
 class Person(models.Model):

@@ -65,6 +65,12 @@ def delete_expired_exports() -> int:
     return exports.delete_expired_exports(now=timezone.now())
 
 
+@shared_task
+def send_deadline_digest() -> int:
+    """The DPO group's morning digest: due soon and overdue (references and kinds only)."""
+    return services.send_deadline_digest(now=timezone.now())
+
+
 @shared_task(**STRIPE_RETRY)
 def delete_stripe_customer(customer_id: str, notification_id: int | None = None) -> int:
     """Delete a customer at Stripe (erasure) and mark its notification sent.

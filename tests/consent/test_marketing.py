@@ -57,12 +57,27 @@ def test_it_lets_the_person_consent_again_after_withdrawing(db):
     assert services.may_send_marketing(email="p@example.fr", now=later)
 
 
-def test_it_filters_a_batch_in_three_queries(make_person, django_assert_num_queries):
+def test_it_sends_nothing_to_a_person_whose_data_are_restricted(make_person):
+    # B5: restricted data are stored, not used; marketing is a use.
+    from rights.fulfilment import restrict_processing
+    from rights.models import RestrictionCase
+
+    person = make_person(email="p@example.fr", is_prospect=True)
+    services.grant_marketing(email="p@example.fr", source=ConsentSource.SIGNUP, now=NOW)
+    assert services.may_send_marketing(email="p@example.fr", now=NOW)
+
+    restrict_processing(person=person, case=RestrictionCase.ACCURACY, by=None, now=NOW)
+
+    assert not services.may_send_marketing(email="p@example.fr", now=NOW)
+    assert services.marketing_recipients(emails=["p@example.fr"], now=NOW) == []
+
+
+def test_it_filters_a_batch_in_four_queries(make_person, django_assert_num_queries):
     for n in range(20):
         services.grant_marketing(email=f"p{n}@example.fr", source=ConsentSource.SIGNUP, now=NOW)
     services.withdraw_marketing(email="p3@example.fr", source=ConsentSource.API, now=NOW)
     emails = [f"p{n}@example.fr" for n in range(25)]
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         allowed = services.marketing_recipients(emails=emails, now=NOW)
     assert allowed == [f"p{n}@example.fr" for n in range(20) if n != 3]
 
