@@ -548,6 +548,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             .exclude(pk=dsr.pk)
             .count(),
             "timeline": timeline,
+            "notifications": dsr.recipient_notifications.all(),
             "request_actions": actions,
             "extension_closed": dsr.is_active and not dsr.is_extended and today > dsr.due_on,
         }

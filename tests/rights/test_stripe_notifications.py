@@ -180,8 +180,12 @@ def test_while_stripe_is_down_the_task_retries_and_the_request_waits_on_stripe(
     assert notice.attempts == 4  # tried, retried 3 times, then gave up until the DPO acts
     assert notice.last_error.startswith("APIConnectionError") and notice.is_waiting
 
-    page = staff_client(bob).get("/admin/rights/recipientnotification/").content.decode()
+    client = staff_client(bob)
+    page = client.get("/admin/rights/recipientnotification/").content.decode()
     assert "Waiting on Stripe Payments Europe Ltd" in page
+    page = client.get(f"/admin/rights/datasubjectrequest/{dsr.pk}/change/").content.decode()
+    assert 'id="recipients"' in page and "Waiting on Stripe Payments Europe Ltd" in page
+    assert "APIConnectionError" in page
 
     settings.STRIPE_API_BASE = stripe_server  # Stripe answers again
     tasks.delete_stripe_customer.apply(args=(customer_id, notice.pk))
