@@ -362,3 +362,26 @@ class TechnicalTrace(models.Model):
 
     def __str__(self) -> str:
         return f"Technical trace #{self.pk}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event we handled, once per event id (STYLE 13).
+
+    Recorded in the same transaction as what the event changed: a repeat finds it and
+    changes nothing; a crash before the commit leaves neither, and Stripe sends it again.
+    Only Stripe's id and the event's type: the payload (names, emails) is not kept.
+    """
+
+    stripe_event_id = models.CharField(_("Stripe event ID"), max_length=255, unique=True)
+    type = models.CharField(_("event type"), max_length=100)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        indexes = [
+            # Used by the admin's list, newest first, and a future purge of old events
+            models.Index(fields=["received_at"], name="people_stripeevent_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_event_id}" if self.stripe_event_id else "Stripe event"

@@ -1307,6 +1307,10 @@ class RecipientNotification(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    # Sent by an API call (Stripe): how the tries went, for the DPO while it is pending.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
 
     objects = RecipientNotificationQuerySet.as_manager()
 
@@ -1329,8 +1333,24 @@ class RecipientNotification(models.Model):
     def __str__(self) -> str:
         return f"{self.recipient} ({self.get_status_display()})" if self.recipient else "Notice"
 
+    @property
+    def is_waiting(self) -> bool:
+        """Pending with an API call tried and failed: a task is trying again."""
+        return self.status == NotificationStatus.PENDING and bool(self.last_error)
+
+    def record_attempt(self, *, now: datetime, error: str = "") -> None:
+        """Count one try of the API call that tells the recipient, and its error if any.
+
+        Not a status change (no audit event): `mark_sent` follows a try that worked.
+        """
+        self.attempts += 1
+        self.last_attempt_at = now
+        self.last_error = error[:255]
+        self.save(update_fields=["attempts", "last_attempt_at", "last_error"])
+
     def mark_sent(self, *, by: Any, now: datetime) -> None:
-        """The DPO told the recipient (API call or email); record when."""
+        """The DPO, or the API call, told the recipient; record when. `by` is None for the
+        API call (a system event)."""
         if self.status != NotificationStatus.PENDING:
             raise InvalidTransition(f"cannot notify a {self.status} recipient notification")
         self.status = NotificationStatus.SENT
