@@ -7,7 +7,6 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.utils import translation
 
 from rights import accountability, exports, fulfilment, services
 from rights.models import ExtensionReason, OutcomeGround
@@ -16,6 +15,9 @@ from tests.conftest import NOW
 TODAY = date(2026, 2, 20)
 DASHBOARD = "/admin/rights/datasubjectrequest/dashboard/"
 REGISTER = "/admin/rights/datasubjectrequest/register.csv"
+
+# Messages read outside a request, in English (the admin pages render in French).
+pytestmark = pytest.mark.usefixtures("in_english")
 
 
 @pytest.fixture(autouse=True)
@@ -61,7 +63,7 @@ def known_set(make_dsr, bob) -> dict:
 def test_it_computes_the_figures_on_a_known_set(make_dsr, bob, django_assert_max_num_queries):
     known_set(make_dsr, bob)
 
-    with django_assert_max_num_queries(5), translation.override("en"):
+    with django_assert_max_num_queries(5):
         board = accountability.dashboard(today=TODAY)
 
     assert (board.open, board.due_soon, board.overdue) == (3, 1, 1)
