@@ -22,7 +22,7 @@ def grant_view(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("people", "0002_dpo_group"),
+        ("people", "0003_savedcard_consent_withdrawn_at"),
     ]
 
     operations = [

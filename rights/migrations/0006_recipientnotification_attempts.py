@@ -23,7 +23,7 @@ def grant_view(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rights", "0004_backoffice"),
+        ("rights", "0005_outgoingemail_headers"),
     ]
 
     operations = [
