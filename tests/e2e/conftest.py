@@ -1,4 +1,4 @@
-"""The back office in Chromium: a DPO made here, and a real password + TOTP sign-in."""
+"""The back office in Chromium: the DPO, and a real password + TOTP sign-in."""
 
 from __future__ import annotations
 
@@ -7,25 +7,8 @@ from django_otp.oath import totp
 
 
 @pytest.fixture
-def dpo(django_user_model):
-    """bob, in a DPO group with its permissions, made here: after another transactional
-    test, the rows the migrations created are not always back when Playwright's fixtures
-    are in play (the serialised rollback), so these tests do not rely on them."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
-    for app_config in apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    group, _ = Group.objects.get_or_create(name="DPO")
-    group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="rights", codename__startswith="view_")
-    )
-    user = django_user_model.objects.create_user(
-        "bob", "bob@okasio.fr", "bob-password-123", is_staff=True
-    )
-    user.groups.add(group)
-    return user
+def dpo(fresh_dpo):
+    return fresh_dpo
 
 
 def log_in(page, live_server, device, *, username: str = "bob", password: str = "bob-password-123"):
