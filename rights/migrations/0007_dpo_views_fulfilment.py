@@ -41,7 +41,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("rights", "0004_backoffice"),
+        ("rights", "0006_recipientnotification_attempts"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]
