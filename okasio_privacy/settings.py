@@ -143,6 +143,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.purge_spent_sign_in_links",
         "schedule": crontab(minute=45, hour=3),  # https://crontab.guru/#45_3_*_*_*
     },
+    # The DPO group's morning digest: requests due soon and overdue (references only).
+    "rights-send-deadline-digest": {
+        "task": "rights.tasks.send_deadline_digest",
+        "schedule": crontab(minute=0, hour=6),  # https://crontab.guru/#0_6_*_*_*
+    },
     "rights-delete-expired-exports": {
         "task": "rights.tasks.delete_expired_exports",
         "schedule": crontab(minute=50, hour=3),  # https://crontab.guru/#50_3_*_*_*
@@ -270,6 +275,16 @@ RIGHTS_RATE_LIMIT_PER_EMAIL = env("RIGHTS_RATE_LIMIT_PER_EMAIL", default="5/h")
 RIGHTS_RATE_LIMIT_TRACKER_PER_IP = env("RIGHTS_RATE_LIMIT_TRACKER_PER_IP", default="120/h")
 # Sent emails (they hold the address and single-use links) are deleted after this many days.
 RIGHTS_SENT_EMAIL_RETENTION_DAYS = env.int("RIGHTS_SENT_EMAIL_RETENTION_DAYS", default=30)
+
+# --- Data-subject requests: the DPO's back office (rights/admin.py) -------------------------
+
+# A request is "due soon" (an orange badge, the daily digest) this many days before its
+# deadline (REQUIREMENTS A3: a policy choice).
+RIGHTS_DUE_SOON_DAYS = env.int("RIGHTS_DUE_SOON_DAYS", default=7)
+# The clock may pause while we wait for the person only if we asked within this many
+# French working days of receipt, "without undue delay" (A6, EDPB 01/2022 § 159: a policy
+# choice). Later questions go out without pausing the clock.
+RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS = env.int("RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS", default=3)
 
 # --- Data-subject requests: the fulfilment (rights/exports.py, rights/fulfilment.py) -------
 

@@ -50,3 +50,9 @@ def build_export(dsr_id: int) -> int:
 @shared_task
 def delete_expired_exports() -> int:
     return exports.delete_expired_exports(now=timezone.now())
+
+
+@shared_task
+def send_deadline_digest() -> int:
+    """The DPO group's morning digest: due soon and overdue (references and kinds only)."""
+    return services.send_deadline_digest(now=timezone.now())

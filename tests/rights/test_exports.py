@@ -97,7 +97,7 @@ def test_it_answers_someone_we_hold_nothing_about(make_dsr):
         html = zf.read("summary.html").decode()
         rights = json.loads(zf.read("rights.json"))
         purchases = json.loads(zf.read("purchases.json"))
-    assert "We hold no personal data about you apart from" in html
+    assert "we hold no personal data about you." in html
     assert [r["record"] for r in rights["records"]][:1] == ["datasubjectrequest"]
     assert purchases["records"] == []
 
