@@ -65,6 +65,7 @@ class Endpoint:
     session_scoped: bool = False
     # A JSON body for the API rows; "{}" in a value is replaced like the path's.
     body: dict | None = None
+    form: dict | None = None  # form fields to post
     headers: dict = field(default_factory=dict)
     # False where the page is the same for every token (a button; the POST does the work).
     control: bool = True
@@ -74,6 +75,7 @@ ENDPOINTS = {
     "tracker": Endpoint("GET", "/suivi/{}/", "tracker"),
     "tracker-en": Endpoint("GET", "/en/suivi/{}/", "tracker"),
     "withdraw": Endpoint("POST", "/suivi/{}/retirer/", "tracker"),
+    "answer": Endpoint("POST", "/suivi/{}/repondre/", "tracker", form={"answer": "Here it is"}),
     "send-download-link": Endpoint("POST", "/suivi/{}/lien/", "tracker"),
     "api-track": Endpoint("GET", "/api/v1/requests/{}/", "tracker"),
     "confirm-page": Endpoint("GET", "/confirmer/{}/", "confirm"),
@@ -217,6 +219,8 @@ def _answer(client, endpoint: Endpoint, value: str) -> tuple[int, str]:
     if endpoint.body is not None:
         body = {k: v.replace("{}", value) for k, v in endpoint.body.items()}
         kwargs.update(data=json.dumps(body), content_type="application/json")
+    elif endpoint.form is not None:
+        kwargs["data"] = endpoint.form
     response = getattr(client, endpoint.method.lower())(path, **kwargs)
     content = b"".join(response.streaming_content) if response.streaming else response.content
     text = content.decode("utf-8", "replace").replace(value, "{secret}")
