@@ -303,9 +303,12 @@ if not 1 <= CONSENT_CHOICE_MONTHS <= 13:
 CONSENT_EMBED_ORIGINS = env.list("CONSENT_EMBED_ORIGINS", default=[])
 # Google Analytics 4 measurement id; empty: never loaded. Loaded only after consent (C1).
 GA_MEASUREMENT_ID = env("GA_MEASUREMENT_ID", default="")
-# Service tokens of Okasio's platform: the opposition check (B11), card withdrawal (C10).
+# Service tokens of Okasio's platform: the opposition check (B11); the consents given on the
+# platform and card withdrawal (B12, C10).
 OPPOSITION_API_TOKENS = env.list("OPPOSITION_API_TOKENS", default=[])
 PLATFORM_API_TOKENS = env.list("PLATFORM_API_TOKENS", default=[])
+# POST /api/v1/consents/ refuses a choice made longer ago than this (its `at`).
+CONSENT_RECORD_MAX_AGE_HOURS = env.int("CONSENT_RECORD_MAX_AGE_HOURS", default=24)
 
 if GA_MEASUREMENT_ID:
     # The loader banner.js injects after consent, and where it sends its hits.
@@ -351,7 +354,8 @@ SPECTACULAR_SETTINGS = {
         "erasure, portability, restriction, objection) and follow it with its tracker secret "
         "(the person confirms every request from the email we send; the answer never says "
         "whether an address is known); the cookie banner's state and choices. Okasio's "
-        "platform, with its service tokens: the opposition check and card withdrawal."
+        "platform, with its service tokens: the opposition check, the consents given on the "
+        "platform (the portal keeps their proof) and card withdrawal."
     ),
     "VERSION": "1.0.0",
     # The schema describes the API, not the endpoints that serve the schema and the docs.
@@ -428,4 +432,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes logs every reset and clean-up at INFO; its warnings are what matter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -666,7 +666,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     *_declare(
         "people.SavedCard",
-        "consent_given_at consent_text_version",
+        "consent_given_at consent_text_version consent_withdrawn_at",
         category=Category.SAVED_CARD,
         purposes=(SAVED_CARD,),
         recipients=HOSTING,
@@ -869,7 +869,7 @@ FIELDS: tuple[Field, ...] = (
     # rights.OutgoingEmail: the outbox; what we wrote to you, purged soon after sending
     *_declare(
         "rights.OutgoingEmail",
-        "request to language subject body_text body_html created_at sent_at",
+        "request to language subject body_text body_html headers created_at sent_at",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
@@ -894,7 +894,8 @@ FIELDS: tuple[Field, ...] = (
     # answered (GDPR 19, 21(1))
     *_declare(
         "rights.RecipientNotification",
-        "request recipient fields status created_at notified_at",
+        "request recipient fields status created_at notified_at attempts last_attempt_at "
+        "last_error",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
@@ -1020,6 +1021,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "people.Review",
             "people.ContactRequest",
             "people.TechnicalTrace",
+            "people.StripeEvent",
             "audit.AuditEvent",
             "rights.DataSubjectRequest",
             "rights.RequestStep",
@@ -1084,6 +1086,11 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("rights.OutgoingEmail", "status"): "delivery state",
     ("rights.OutgoingEmail", "attempts"): "number of delivery attempts",
     ("people.Activity", "is_private"): "a setting of the activity, not about a person",
+    **{
+        ("people.StripeEvent", name): "the ledger of Stripe webhook events handled: Stripe's "
+        "event id and type, and when; the event's content (who, what) is not kept"
+        for name in ["stripe_event_id", "type", "received_at"]
+    },
     ("audit.AuditEvent", "at"): "when a procedural step happened; tied to a person only "
     "through subject_hash",
     ("audit.AuditEvent", "actor_type"): "staff, system or the person: a category",

@@ -52,6 +52,7 @@ from rights.models import (
     Channel,
     DataSubjectRequest,
     OutgoingEmail,
+    RecipientNotification,
     RequestPause,
     RequestStatus,
     RequestStep,
@@ -547,6 +548,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             .exclude(pk=dsr.pk)
             .count(),
             "timeline": timeline,
+            "notifications": dsr.recipient_notifications.all(),
             "request_actions": actions,
             "extension_closed": dsr.is_active and not dsr.is_extended and today > dsr.due_on,
         }
@@ -675,6 +677,43 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     fields += ["created_at", "sent_at"]
     readonly_fields = fields
     raw_id_fields = ["request"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RecipientNotification)
+class RecipientNotificationAdmin(admin.ModelAdmin):
+    """Who must be told of a rectification, erasure or restriction (GDPR 19), and whether
+    they were. The Stripe ones are sent by a task that retries while Stripe is unreachable:
+    until it succeeds, the request is waiting on Stripe, with the last error shown here.
+    """
+
+    list_display = ["request", "recipient", "status", "delivery", "attempts", "notified_at"]
+    list_filter = ["status", "recipient"]
+    search_fields = ["=request__code"]
+    list_select_related = ["request"]
+    actions = None
+    fields = ["request", "recipient", "fields", "status", "created_at", "notified_at"]
+    fields += ["attempts", "last_attempt_at", "last_error"]
+    readonly_fields = fields
+    raw_id_fields = ["request"]
+
+    @admin.display(description=_("delivery"))
+    def delivery(self, notification: RecipientNotification) -> str:
+        if notification.is_waiting:
+            return _("Waiting on %(recipient)s (%(attempts)s attempts so far): %(error)s") % {
+                "recipient": notification.recipient,
+                "attempts": notification.attempts,
+                "error": notification.last_error,
+            }
+        return ""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

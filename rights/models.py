@@ -126,6 +126,9 @@ class OutcomeGround(models.TextChoices):
 
 # These grounds need documented facts (A8).
 GROUNDS_NEEDING_FACTS = [OutcomeGround.MANIFESTLY_UNFOUNDED, OutcomeGround.EXCESSIVE]
+# EDPB 01/2022 § 185: a one-year interval between requests "will in any case be too large"
+# for a request to be excessive because repetitive (A8). Not a policy choice.
+EXCESSIVE_REPEAT_WITHIN_MONTHS = 12
 
 
 class StepKind(models.TextChoices):
@@ -897,6 +900,19 @@ class DataSubjectRequest(models.Model):
             now=now,
         )
 
+    def has_recent_repeat(self) -> bool:
+        """Whether the same address made a request of the same kind in the 12 months before
+        this one (A8; EDPB § 185)."""
+        since = deadlines.add_months(self.received_on, -EXCESSIVE_REPEAT_WITHIN_MONTHS)
+        return (
+            DataSubjectRequest.objects.filter(
+                email=self.email, kind=self.kind, received_on__gt=since
+            )
+            .exclude(pk=self.pk)
+            .exclude(received_on__gt=self.received_on)
+            .exists()
+        )
+
     def refuse(
         self, *, ground: OutcomeGround | str, reasons: str, facts: str, by: Any, now: datetime
     ) -> None:
@@ -935,6 +951,14 @@ class DataSubjectRequest(models.Model):
                     _(
                         "A request can be called manifestly unfounded or excessive only with "
                         "documented facts: the burden of proof is ours."
+                    )
+                )
+            if ground == OutcomeGround.EXCESSIVE and not self.has_recent_repeat():
+                raise ActionRefused(
+                    _(
+                        "No request of the same kind from this address in the previous 12 "
+                        "months: EDPB guidance (§ 185) rules out calling it excessive by "
+                        "repetition."
                     )
                 )
         today = deadlines.received_on(now)
@@ -1150,6 +1174,9 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"))
+    # Extra headers, e.g. a marketing email's List-Unsubscribe (RFC 8058), whose URL carries
+    # a token naming the recipient: personal data, like the body.
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
     )
@@ -1284,6 +1311,10 @@ class RecipientNotification(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    # Sent by an API call (Stripe): how the tries went, for the DPO while it is pending.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
 
     objects = RecipientNotificationQuerySet.as_manager()
 
@@ -1306,8 +1337,24 @@ class RecipientNotification(models.Model):
     def __str__(self) -> str:
         return f"{self.recipient} ({self.get_status_display()})" if self.recipient else "Notice"
 
+    @property
+    def is_waiting(self) -> bool:
+        """Pending with an API call tried and failed: a task is trying again."""
+        return self.status == NotificationStatus.PENDING and bool(self.last_error)
+
+    def record_attempt(self, *, now: datetime, error: str = "") -> None:
+        """Count one try of the API call that tells the recipient, and its error if any.
+
+        Not a status change (no audit event): `mark_sent` follows a try that worked.
+        """
+        self.attempts += 1
+        self.last_attempt_at = now
+        self.last_error = error[:255]
+        self.save(update_fields=["attempts", "last_attempt_at", "last_error"])
+
     def mark_sent(self, *, by: Any, now: datetime) -> None:
-        """The DPO told the recipient (API call or email); record when."""
+        """The DPO, or the API call, told the recipient; record when. `by` is None for the
+        API call (a system event)."""
         if self.status != NotificationStatus.PENDING:
             raise InvalidTransition(f"cannot notify a {self.status} recipient notification")
         self.status = NotificationStatus.SENT

@@ -77,10 +77,12 @@ def queue_email(
     context: dict[str, Any],
     now: datetime,
     dsr: DataSubjectRequest | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutgoingEmail:
     """Render `templates/emails/<template>/` in `language` and put it in the outbox.
 
     The row joins the caller's transaction; sending is asked for only after it commits.
+    `headers` are sent as extra headers (e.g. List-Unsubscribe).
     """
     subject, text, html = emails.render(template, context=context, language=language)
     outgoing = OutgoingEmail.objects.create(
@@ -91,6 +93,7 @@ def queue_email(
         subject=subject,
         body_text=text,
         body_html=html,
+        headers=headers or {},
         created_at=now,
     )
     transaction.on_commit(partial(enqueue_email, outgoing.id))
@@ -128,7 +131,10 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
             return False
         outgoing.attempts += 1
         message = EmailMultiAlternatives(
-            subject=outgoing.subject, body=outgoing.body_text, to=[outgoing.to]
+            subject=outgoing.subject,
+            body=outgoing.body_text,
+            to=[outgoing.to],
+            headers=outgoing.headers or None,
         )
         message.attach_alternative(outgoing.body_html, "text/html")
         try:

@@ -21,6 +21,9 @@ from tests.conftest import NOW
 
 DAY = timedelta(days=1)
 
+# Messages read outside a request, in English (the admin pages render in French).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 
 def ask(dsr, by, *, now=NOW + 2 * DAY, **kwargs):
     kwargs.setdefault("reason", PauseReason.CLARIFICATION)

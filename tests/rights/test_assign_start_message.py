@@ -9,6 +9,9 @@ from rights import services
 from rights.models import ActionRefused, OutgoingEmail, RequestStatus, StepKind
 from tests.conftest import NOW
 
+# Messages read outside a request, in English (the admin pages render in French).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 
 def test_it_assigns_to_a_member_of_the_dpo_group(make_dsr, bob):
     dsr = make_dsr(confirm=True)

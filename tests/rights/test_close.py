@@ -78,7 +78,7 @@ def test_it_partially_completes_with_reasons_and_remedies(make_dsr, bob):
 def test_it_refuses_a_refusal_without_reasons(make_dsr, bob, close):
     dsr = make_dsr(confirm=True)
 
-    with pytest.raises(ActionRefused, match="must give the person its reasons"):
+    with pytest.raises(ActionRefused, match="doit être motivé"):
         close(dsr=dsr, ground=OutcomeGround.LEGAL_EXCEPTION, reasons="  ", by=bob, now=NOW)
 
     dsr.refresh_from_db()
@@ -89,15 +89,22 @@ def test_it_refuses_a_refusal_without_reasons(make_dsr, bob, close):
 def test_it_refuses_a_refusal_without_a_ground(make_dsr, bob):
     dsr = make_dsr(confirm=True)
 
-    with pytest.raises(ActionRefused, match="ground"):
+    with pytest.raises(ActionRefused, match="motif de la décision"):
         services.refuse_request(dsr=dsr, ground="", reasons="Because", by=bob, now=NOW)
+
+
+def _earlier_request(make_dsr, *, days_before: int) -> None:
+    """The same person's earlier access request, withdrawn, `days_before` days before NOW."""
+    at = NOW - timedelta(days=days_before)
+    services.withdraw_request(dsr=make_dsr(confirm=True, now=at), now=at)
 
 
 @pytest.mark.parametrize("ground", [OutcomeGround.MANIFESTLY_UNFOUNDED, OutcomeGround.EXCESSIVE])
 def test_it_needs_documented_facts_for_unfounded_or_excessive(make_dsr, bob, ground):
+    _earlier_request(make_dsr, days_before=3)
     dsr = make_dsr(confirm=True)
 
-    with pytest.raises(ActionRefused, match="documented facts"):
+    with pytest.raises(ActionRefused, match="faits documentés"):
         services.refuse_request(dsr=dsr, ground=ground, reasons="Repetitive", by=bob, now=NOW)
 
     services.refuse_request(
@@ -113,6 +120,38 @@ def test_it_needs_documented_facts_for_unfounded_or_excessive(make_dsr, bob, gro
     # The facts document the decision; the email gives the reasons.
     email = OutgoingEmail.objects.get(template="request_refused")
     assert "four times" in email.body_text
+
+
+def test_it_refuses_excessive_for_a_request_13_months_after_the_last(make_dsr, bob):
+    # A8, EDPB § 185: a one-year interval is in any case too large to be "repetitive".
+    _earlier_request(make_dsr, days_before=396)
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="§.185"):
+        services.refuse_request(
+            dsr=dsr,
+            ground=OutcomeGround.EXCESSIVE,
+            reasons="You asked before.",
+            facts="An access request 13 months ago.",
+            by=bob,
+            now=NOW,
+        )
+    dsr.refresh_from_db()
+    assert dsr.status == RequestStatus.OPEN
+
+
+def test_it_refuses_excessive_for_a_first_request(make_dsr, bob):
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="§.185"):
+        services.refuse_request(
+            dsr=dsr,
+            ground=OutcomeGround.EXCESSIVE,
+            reasons="Too much work.",
+            facts="It is long to answer.",
+            by=bob,
+            now=NOW,
+        )
 
 
 def test_it_enforces_reasons_in_the_database_too(make_dsr):

@@ -6,6 +6,8 @@ import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from rights import accountability, services
 from rights.models import ExtensionReason, OutcomeGround
 from tests.conftest import NOW
@@ -13,6 +15,9 @@ from tests.conftest import NOW
 TODAY = date(2026, 2, 20)
 DASHBOARD = "/admin/rights/datasubjectrequest/dashboard/"
 REGISTER = "/admin/rights/datasubjectrequest/register.csv"
+
+# Messages read outside a request, in English (the admin pages render in French).
+pytestmark = pytest.mark.usefixtures("in_english")
 
 
 def at(day: date) -> datetime:

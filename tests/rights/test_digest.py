@@ -35,7 +35,7 @@ def test_it_emails_each_dpo_member_references_and_kinds_only(
     assert "art. 15" in body.lower()  # the kind, in the DPO's language (French by default)
     assert "example.fr" not in body and "Sonia" not in body
     assert "/admin/rights/datasubjectrequest/" in body
-    assert "1 overdue, 1 due soon" in emails[0].subject
+    assert "1 en retard, 1 à échéance proche" in emails[0].subject  # the DPO reads French
 
 
 def test_it_sends_nothing_when_nothing_is_due(make_dsr, bob):

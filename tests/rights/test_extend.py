@@ -11,6 +11,9 @@ from rights import services
 from rights.models import ActionRefused, ExtensionReason, OutgoingEmail, StepKind
 from tests.conftest import NOW
 
+# Messages read outside a request, in English (the admin pages render in French).
+pytestmark = pytest.mark.usefixtures("in_english")
+
 
 def test_it_extends_once_by_two_months_and_tells_the_person_why(make_dsr, bob):
     dsr = make_dsr(confirm=True)  # received Thu 15 Jan 2026, due Mon 16 Feb

@@ -57,7 +57,7 @@ def test_it_opens_on_the_work_to_do_soonest_due_first(staff_client, bob, make_ds
     assert refs(response) == [sooner.reference, later.reference]
     html = response.content.decode()
     assert 'class="due-badge due-soon" data-days="7"' in html
-    assert "7 days left" in html
+    assert "7\u00a0jours restants" in html  # the admin renders in French
     assert waiting.reference not in html and done.reference not in html
     assert "delete_selected" not in html
     everything = staff_client(bob).get(URL + "?status=all")
@@ -71,7 +71,7 @@ def test_it_marks_overdue_in_red_and_filters_them(staff_client, bob, make_dsr):
 
     client = staff_client(bob)
     html = client.get(URL).content.decode()
-    assert "due-badge due-overdue" in html and "8 days late" in html
+    assert "due-badge due-overdue" in html and "8\u00a0jours de retard" in html
     assert refs(client.get(URL + "?deadline=overdue")) == [late.reference]
     assert refs(client.get(URL + "?deadline=soon")) == []
     assert fresh.reference in refs(client.get(URL))

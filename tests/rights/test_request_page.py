@@ -59,7 +59,7 @@ def test_it_extends_from_the_request_page(staff_client, bob, make_dsr):
     assert response.status_code == 302 and response["Location"].endswith(page_url(dsr))
     dsr.refresh_from_db()
     assert dsr.extended_due_on is not None
-    assert any("Extended" in m for m in messages_of(response))
+    assert any("Délai prolongé" in m for m in messages_of(response))  # admin in French
 
 
 @time_machine.travel(NOW, tick=False)
@@ -70,7 +70,7 @@ def test_it_says_why_an_action_is_refused(staff_client, bob, make_dsr):
     response = client.post(action_url(dsr, "extend"), {"extend-reason": "complexity"})
 
     assert response.status_code == 302
-    assert any("written justification" in m for m in messages_of(response))
+    assert any("justification écrite" in m for m in messages_of(response))
     dsr.refresh_from_db()
     assert dsr.extended_at is None
 
