@@ -184,7 +184,7 @@ def test_while_stripe_is_down_the_task_retries_and_the_request_waits_on_stripe(
     page = client.get("/admin/rights/recipientnotification/").content.decode()
     assert "En attente de Stripe Payments Europe Ltd" in page  # the admin renders in French
     page = client.get(f"/admin/rights/datasubjectrequest/{dsr.pk}/change/").content.decode()
-    assert 'id="recipients"' in page and "Waiting on Stripe Payments Europe Ltd" in page
+    assert 'id="recipients"' in page and "En attente de Stripe Payments Europe Ltd" in page
     assert "APIConnectionError" in page
 
     settings.STRIPE_API_BASE = stripe_server  # Stripe answers again
