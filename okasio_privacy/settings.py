@@ -92,6 +92,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Each web worker keeps its connection between requests (bench/load.py: connecting costs a
+# PostgreSQL process and several round trips, more than a whole consent POST) and checks it
+# before reusing it, so a restarted or failed-over database costs no request an error.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # With REDIS_URL set, Redis is the Celery broker and the shared cache (rate limits are
 # shared by every worker). Without it (the quick start), tasks run in-process and the
@@ -114,8 +119,21 @@ CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# A task is acknowledged when it ends, not when it starts: a worker killed mid-task (a
+# deploy, the OOM killer) leaves its message to be delivered again. With Redis, that is once
+# the visibility timeout has passed (a worker restores unacknowledged messages at start and
+# every few minutes), so it must exceed the longest task, or a task still running would be
+# delivered twice; tasks are idempotent either way (README, "Faults and recovery").
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600),
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Sending a task retries once, at once (a stale connection after Redis came back), not
+# Celery's 3 times with pauses: while Redis is down, a web request that queues an email
+# fails over to the outbox relay in milliseconds instead of waiting (rights.services).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {
@@ -314,6 +332,8 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Empty means Stripe itself; tests point it at a local Stripe-compatible server.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# Seconds before a call to Stripe gives up (then it is retried twice, then it fails).
+STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 
 # --- Django REST framework and the schema -------------------------------------------------
 

@@ -353,15 +353,23 @@ def export_path(export: Export) -> Path:
     return Path(settings.MEDIA_ROOT) / export.file_path
 
 
-def build_export(*, dsr: DataSubjectRequest, now: datetime) -> Export:
+def build_export(
+    *, dsr: DataSubjectRequest, now: datetime, build_id: uuid.UUID | None = None
+) -> Export:
     """Build the ZIP of an access or portability request, record it, email a download link.
 
     The file is written first; the `Export` row, the audit event and the email are written
-    in one transaction after it (a failed build leaves no row and no file).
+    in one transaction after it (a failed build leaves no row and no file). `build_id` (the
+    Celery task's id) names the file: a build run again for the same task, after its worker
+    was killed, rewrites the same file over its partial one, and a build already recorded
+    is returned as it is (one row, one email, however often the task runs).
     """
     kind = KIND_OF_REQUEST[RequestKind(dsr.kind)]
+    relative = f"{EXPORTS_DIR}/{(build_id or uuid.uuid4()).hex}.zip"
+    done = Export.objects.filter(request=dsr, file_path=relative).first()
+    if done is not None:
+        return done
     person = Person.objects.with_email(dsr.email).first()
-    relative = f"{EXPORTS_DIR}/{uuid.uuid4().hex}.zip"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:

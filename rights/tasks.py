@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+import uuid
+
+from celery import Task, shared_task
 from django.utils import timezone
 
 from rights import exports, services
 from rights.models import DataSubjectRequest
 
 
-@shared_task
+# No result: the web request queues it, and a result would make `.delay()` subscribe to the
+# result backend, which retries for 20 s when Redis is down (tests/faults/test_redis_down.py).
+@shared_task(ignore_result=True)
 def send_email(email_id: int) -> int:
     """Send one outbox email (queued on commit); the relay catches anything missed."""
     return int(services.send_outgoing_email(email_id=email_id, now=timezone.now()))
@@ -40,11 +44,13 @@ def purge_spent_sign_in_links() -> int:
     return services.purge_spent_sign_in_links(now=timezone.now())
 
 
-@shared_task
-def build_export(dsr_id: int) -> int:
-    """Build an access or portability export; return its size in bytes."""
+@shared_task(bind=True)
+def build_export(self: Task, dsr_id: int) -> int:
+    """Build an access or portability export; return its size in bytes. The task's id names
+    the build, so a message delivered again (acks_late, a killed worker) builds it once."""
     dsr = DataSubjectRequest.objects.get(pk=dsr_id)
-    return exports.build_export(dsr=dsr, now=timezone.now()).size
+    build_id = uuid.UUID(self.request.id) if self.request.id else None
+    return exports.build_export(dsr=dsr, now=timezone.now(), build_id=build_id).size
 
 
 @shared_task
