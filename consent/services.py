@@ -6,18 +6,18 @@ it is the one place that honours consent, withdrawal and the opposition list (B9
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -27,7 +27,7 @@ from audit.models import ActorType
 from audit.services import record_event
 from people import stripe as people_stripe
 from people.models import Person, SavedCard
-from rights import emails
+from rights import services as rights_services
 
 from . import banner
 from .models import (
@@ -41,6 +41,8 @@ from .models import (
     Purpose,
     TextKind,
 )
+
+logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "consent.unsubscribe"
 
@@ -62,6 +64,12 @@ KIND_TEXTS = {
     TextKind.UNSUBSCRIBE: UNSUBSCRIBE_TEXT,
 }
 
+# The box shown for each consent tied to an email (on the platform and in the privacy space).
+PURPOSE_TEXT_KINDS = {
+    Purpose.MARKETING_EMAIL: TextKind.MARKETING,
+    Purpose.SAVED_CARD: TextKind.SAVED_CARD,
+}
+
 
 class StaleBannerVersion(Exception):
     """The choice was made on a banner that is no longer the current one."""
@@ -69,6 +77,14 @@ class StaleBannerVersion(Exception):
 
 class OnOppositionList(Exception):
     """The address objected to prospecting: it may not be (re)imported (B11)."""
+
+
+class UnknownPerson(Exception):
+    """No person has this address (a card can only be kept for someone we know)."""
+
+
+class CardAlreadyKept(Exception):
+    """This payment method is already kept."""
 
 
 # --- Texts (C4) -------------------------------------------------------------------------
@@ -94,6 +110,25 @@ def _store_wording(*, kind: TextKind, now: datetime) -> ConsentText:
         snapshot={"language": translation.get_language(), "text": wording(kind)},
         now=now,
     )
+
+
+def current_texts(*, now: datetime) -> list[ConsentText]:
+    """The boxes' current wordings, in every language, stored so a record can cite them.
+
+    Okasio's platform shows these exact texts and sends back the hash of the one shown.
+    """
+    texts = []
+    for kind in PURPOSE_TEXT_KINDS.values():
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                texts.append(_store_wording(kind=kind, now=now))
+    return texts
+
+
+def known_text(*, text_hash: str, purpose: Purpose) -> ConsentText | None:
+    """The stored wording with this hash, if it is a box for `purpose`; else None."""
+    kind = PURPOSE_TEXT_KINDS.get(purpose)
+    return ConsentText.objects.filter(hash=text_hash, kind=kind).first() if kind else None
 
 
 # --- Cookie choices (C1-C5) -------------------------------------------------------------
@@ -169,26 +204,32 @@ def current_consents(*, email: str) -> dict[str, ConsentRecord]:
 
 
 @transaction.atomic
-def grant_marketing(*, email: str, source: ConsentSource, now: datetime) -> ConsentRecord:
+def grant_marketing(
+    *, email: str, source: ConsentSource, now: datetime, text: ConsentText | None = None
+) -> ConsentRecord:
     """Record consent to marketing emails, ticked by the person (B10).
 
-    The person's own explicit consent lifts their email objection, if any.
+    `text` is the wording shown (default: the portal's, in the active language). The
+    person's own explicit consent lifts their email objection, if any, unless they objected
+    after `now` (a choice reported late by the platform does not undo a later objection).
     """
     OppositionEntry.objects.filter(
-        subject_hash=subject_hash(email), channel=OppositionChannel.EMAIL
+        subject_hash=subject_hash(email), channel=OppositionChannel.EMAIL, objected_at__lte=now
     ).delete()
     return record_consent(
         email=email,
         purpose=Purpose.MARKETING_EMAIL,
         action=Action.GRANTED,
         source=source,
-        text=_store_wording(kind=TextKind.MARKETING, now=now),
+        text=text or _store_wording(kind=TextKind.MARKETING, now=now),
         now=now,
     )
 
 
 @transaction.atomic
-def withdraw_marketing(*, email: str, source: ConsentSource, now: datetime) -> ConsentRecord:
+def withdraw_marketing(
+    *, email: str, source: ConsentSource, now: datetime, text: ConsentText | None = None
+) -> ConsentRecord:
     """Withdraw marketing consent and object to marketing, at once (B9, B12)."""
     add_to_opposition_list(email=email, channel=OppositionChannel.EMAIL, now=now)
     return record_consent(
@@ -196,8 +237,18 @@ def withdraw_marketing(*, email: str, source: ConsentSource, now: datetime) -> C
         purpose=Purpose.MARKETING_EMAIL,
         action=Action.WITHDRAWN,
         source=source,
-        text=_store_wording(kind=TextKind.MARKETING, now=now),
+        text=text or _store_wording(kind=TextKind.MARKETING, now=now),
         now=now,
+    )
+
+
+def refuse_consent(
+    *, email: str, purpose: Purpose, source: ConsentSource, text: ConsentText, now: datetime
+) -> ConsentRecord:
+    """Record that the person left a box unticked: nothing else changes (a refusal is not
+    an objection, but it wins over the soft opt-in, see marketing_recipients)."""
+    return record_consent(
+        email=email, purpose=purpose, action=Action.REFUSED, source=source, text=text, now=now
     )
 
 
@@ -293,6 +344,116 @@ def create_prospect(*, email: str, now: datetime, **fields: Any) -> Person:
     return Person.objects.create(email=normalise_email(email), is_prospect=True, **fields)
 
 
+# --- Importing a prospect list (B11, C8) -------------------------------------------------
+
+PROSPECT_FIELDS = ("first_name", "last_name", "company", "phone", "collected_at")
+
+
+@dataclass
+class ProspectImport:
+    """What an import did (or, in a dry run, would do), by line number: never a value."""
+
+    created: list[int] = field(default_factory=list)
+    opposed: list[int] = field(default_factory=list)
+    existing: list[int] = field(default_factory=list)
+    invalid: list[tuple[int, list[str]]] = field(default_factory=list)
+    sources: dict[str, int] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": len(self.created),
+            "opposed": len(self.opposed),
+            "existing": len(self.existing),
+            "invalid": len(self.invalid),
+        }
+
+
+def import_prospects(
+    *,
+    rows: Iterable[tuple[int, dict[str, str]]],
+    now: datetime,
+    dry_run: bool = False,
+    batch_size: int = 500,
+) -> ProspectImport:
+    """Create a prospect per valid row through `create_prospect`, `batch_size` rows at a time.
+
+    `rows` are (line number, raw values). An invalid row is reported with the names of its
+    wrong fields; an address on the opposition list is refused (B11) and one already known
+    is skipped, each counted. Each batch is one transaction with two look-ups for the whole
+    batch. A real run ends with an audit event holding the counts.
+    """
+    from .forms import ProspectRowForm
+
+    result = ProspectImport()
+    seen: set[str] = set()
+    batch: list[tuple[int, dict[str, Any]]] = []
+
+    def flush() -> None:
+        _import_prospect_batch(batch, result=result, seen=seen, now=now, dry_run=dry_run)
+        batch.clear()
+
+    for line, raw in rows:
+        form = ProspectRowForm(data=raw)
+        if not form.is_valid():
+            result.invalid.append((line, sorted(form.errors)))
+            continue
+        batch.append((line, form.cleaned_data))
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    if not dry_run:
+        record_event(
+            action="consent.prospects_imported",
+            actor_type=ActorType.SYSTEM,
+            details={**result.counts(), "sources": result.sources},
+            now=now,
+        )
+    return result
+
+
+def _import_prospect_batch(
+    batch: list[tuple[int, dict[str, Any]]],
+    *,
+    result: ProspectImport,
+    seen: set[str],
+    now: datetime,
+    dry_run: bool,
+) -> None:
+    if not batch:
+        return
+    emails = [row["email"] for _line, row in batch]
+    opposed = dict(zip(emails, check_opposition(emails=emails), strict=True))
+    known = set(
+        Person.objects.annotate(email_lower=Lower("email"))
+        .filter(email_lower__in=emails)
+        .values_list("email_lower", flat=True)
+    )
+    with transaction.atomic():
+        for line, row in batch:
+            email = row["email"]
+            if opposed[email]:
+                result.opposed.append(line)
+                continue
+            if email in known or email in seen:
+                result.existing.append(line)
+                continue
+            seen.add(email)
+            fields = {name: row[name] for name in PROSPECT_FIELDS if row.get(name)}
+            if not dry_run:
+                try:
+                    with transaction.atomic():
+                        create_prospect(email=email, now=now, **fields)
+                except OnOppositionList:  # objected since the batch's look-up
+                    result.opposed.append(line)
+                    continue
+                except IntegrityError:  # created meanwhile by someone else
+                    result.existing.append(line)
+                    continue
+            result.created.append(line)
+            if row.get("source"):
+                result.sources[row["source"]] = result.sources.get(row["source"], 0) + 1
+
+
 # --- Who may receive marketing (B9, B10, B11; CPCE L34-5) ---------------------------------
 
 
@@ -357,7 +518,7 @@ def send_marketing_email(
     now: datetime,
     language: str = settings.LANGUAGE_CODE,
 ) -> bool:
-    """Send one marketing email if the address may receive it; return whether it was queued.
+    """Queue one marketing email if the address may receive it; return whether it was queued.
 
     `template` names `templates/emails/marketing/<template>/`. Every message carries the
     unsubscribe link, the objection block (B9) and the RFC 8058 headers.
@@ -365,21 +526,19 @@ def send_marketing_email(
     if not may_send_marketing(email=email, now=now):
         return False
     url = unsubscribe_url(email=email)
-    subject, text, html = emails.render(
-        f"marketing/{template}", context={**context, "unsubscribe_url": url}, language=language
-    )
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=text,
-        to=[email],
+    # Through the outbox (rights.services): written in the caller's transaction, relayed
+    # exactly once, even when the broker is down at the time.
+    rights_services.queue_email(
+        template=f"marketing/{template}",
+        to=email,
+        language=language,
+        context={**context, "unsubscribe_url": url},
         headers={
             "List-Unsubscribe": f"<{url}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        now=now,
     )
-    message.attach_alternative(html, "text/html")
-    # Not the rights outbox yet: OutgoingEmail has no headers field for List-Unsubscribe.
-    transaction.on_commit(partial(message.send, fail_silently=False))
     return True
 
 
@@ -397,11 +556,33 @@ class CardDetails:
 
 @transaction.atomic
 def keep_card(
-    *, person: Person, card: CardDetails, source: ConsentSource, now: datetime
+    *,
+    person: Person,
+    card: CardDetails,
+    source: ConsentSource,
+    now: datetime,
+    text: ConsentText | None = None,
 ) -> SavedCard:
-    """Keep a card because the person ticked the (unticked by default) box (C10)."""
-    text = _store_wording(kind=TextKind.SAVED_CARD, now=now)
-    record_consent(
+    """Keep a card because the person ticked the (unticked by default) box (C10).
+
+    `text` is the wording shown (default: the portal's, in the active language). Raise
+    CardAlreadyKept when this payment method is already kept.
+    """
+    return _keep_card(person=person, card=card, source=source, now=now, text=text)[1]
+
+
+def _keep_card(
+    *,
+    person: Person,
+    card: CardDetails,
+    source: ConsentSource,
+    now: datetime,
+    text: ConsentText | None,
+) -> tuple[ConsentRecord, SavedCard]:
+    if SavedCard.objects.filter(stripe_payment_method_id=card.stripe_payment_method_id).exists():
+        raise CardAlreadyKept
+    text = text or _store_wording(kind=TextKind.SAVED_CARD, now=now)
+    record = record_consent(
         email=person.email,
         purpose=Purpose.SAVED_CARD,
         action=Action.GRANTED,
@@ -409,7 +590,7 @@ def keep_card(
         text=text,
         now=now,
     )
-    return SavedCard.objects.create(
+    saved = SavedCard.objects.create(
         person=person,
         stripe_payment_method_id=card.stripe_payment_method_id,
         brand=card.brand,
@@ -419,28 +600,122 @@ def keep_card(
         consent_given_at=now,
         consent_text_version=text.hash[:40],
     )
+    return record, saved
 
 
-def withdraw_saved_card(*, card: SavedCard, source: ConsentSource, now: datetime) -> None:
-    """Detach the card at Stripe, then delete it and record the withdrawal, at once (C10).
+def withdraw_saved_card(*, card: SavedCard, source: ConsentSource, now: datetime) -> bool:
+    """Withdraw consent to keep one card (C10, B12); return whether it is already gone."""
+    withdraw_cards(
+        email=card.person.email,
+        payment_method=card.stripe_payment_method_id,
+        source=source,
+        now=now,
+    )
+    return not SavedCard.objects.filter(pk=card.pk).exists()
 
-    Stripe first: if it fails, nothing changes here and the error propagates.
+
+def withdraw_cards(
+    *,
+    email: str,
+    source: ConsentSource,
+    now: datetime,
+    payment_method: str | None = None,
+    text: ConsentText | None = None,
+) -> ConsentRecord:
+    """Withdraw consent to keep this person's cards (or the one `payment_method` names).
+
+    The withdrawal is recorded, and the cards marked withdrawn, first and in one
+    transaction: the person's choice stands whatever Stripe does (B12: withdrawing is as
+    easy as consenting). Then each card is detached at Stripe and deleted. A card Stripe
+    failed to detach stays marked, out of every list, and retention's
+    saved_cards_without_consent sweep tries again. Cards kept after `now` (a withdrawal
+    reported late) are not touched.
     """
-    people_stripe.detach_payment_method(card.stripe_payment_method_id)
+    cards = SavedCard.objects.filter(
+        person__in=Person.objects.with_email(email), consent_given_at__lte=now
+    )
+    if payment_method is not None:
+        cards = cards.filter(stripe_payment_method_id=payment_method)
     with transaction.atomic():
-        record_consent(
-            email=card.person.email,
+        record = record_consent(
+            email=email,
             purpose=Purpose.SAVED_CARD,
             action=Action.WITHDRAWN,
             source=source,
-            text=_store_wording(kind=TextKind.SAVED_CARD, now=now),
+            text=text or _store_wording(kind=TextKind.SAVED_CARD, now=now),
             now=now,
         )
-        card.delete()
+        marked = list(cards.select_for_update())
+        SavedCard.objects.filter(pk__in=[card.pk for card in marked]).update(
+            consent_withdrawn_at=now
+        )
         record_event(
             action="consent.saved_card_withdrawn",
             actor_type=ActorType.PERSON,
-            subject_email=card.person.email,
-            details={"via": str(source)},
+            subject_email=email,
+            details={"via": str(source), "cards": len(marked)},
             now=now,
         )
+    remove_withdrawn_cards(cards=marked)
+    return record
+
+
+def remove_withdrawn_cards(*, cards: Iterable[SavedCard]) -> int:
+    """Detach each card at Stripe, then delete those detached; return how many went.
+
+    A Stripe failure is logged (the card's id, never whose it is) and leaves the card for
+    the next try. One DELETE whatever the number of cards.
+    """
+    detached = []
+    for card in cards:
+        try:
+            people_stripe.detach_payment_method(card.stripe_payment_method_id)
+        except Exception as exc:  # Stripe down, or anything on the way to it
+            logger.warning(
+                "Saved card %s not detached at Stripe (%s); the retention sweep will retry",
+                card.pk,
+                type(exc).__name__,
+            )
+            continue
+        detached.append(card.pk)
+    SavedCard.objects.filter(pk__in=detached, consent_withdrawn_at__isnull=False).delete()
+    return len(detached)
+
+
+# --- Choices made on Okasio's platform (B12, C10) -----------------------------------------
+
+
+def record_platform_choice(
+    *,
+    email: str,
+    purpose: Purpose,
+    action: Action,
+    source: ConsentSource,
+    text: ConsentText,
+    now: datetime,
+    card: CardDetails | None = None,
+    payment_method: str | None = None,
+) -> ConsentRecord:
+    """Record a choice the person made on Okasio's platform, through the same services as
+    the portal's own boxes; `now` is when they made it. The portal is the proof store.
+
+    A kept card needs `card` and a person with this address (UnknownPerson otherwise);
+    a card withdrawal concerns every card of theirs, or the one `payment_method` names.
+    """
+    if action == Action.REFUSED:
+        return refuse_consent(email=email, purpose=purpose, source=source, text=text, now=now)
+    if purpose == Purpose.MARKETING_EMAIL:
+        if action == Action.GRANTED:
+            return grant_marketing(email=email, source=source, now=now, text=text)
+        return withdraw_marketing(email=email, source=source, now=now, text=text)
+    if action == Action.WITHDRAWN:
+        return withdraw_cards(
+            email=email, payment_method=payment_method, source=source, now=now, text=text
+        )
+    person = Person.objects.with_email(email).first()
+    if person is None:
+        raise UnknownPerson
+    assert card is not None, "a kept card needs its details"
+    with transaction.atomic():
+        record, _saved = _keep_card(person=person, card=card, source=source, now=now, text=text)
+    return record

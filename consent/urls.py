@@ -30,4 +30,8 @@ api_urlpatterns = [
     path("opposition/check", api.OppositionCheckAPI.as_view(), name="opposition_check"),
     # /api/v1/saved-cards/withdraw: the platform withdraws a card (C10)
     path("saved-cards/withdraw", api.SavedCardWithdrawAPI.as_view(), name="saved_card_withdraw"),
+    # /api/v1/consents/: the platform records a choice made there (B12, C10)
+    path("consents/", api.ConsentRecordAPI.as_view(), name="consents"),
+    # /api/v1/consents/texts/: the wordings of the platform's consent boxes (public)
+    path("consents/texts/", api.ConsentTextsAPI.as_view(), name="consent_texts"),
 ]

@@ -82,7 +82,9 @@ def my_consents(request: HttpRequest) -> HttpResponse:
             "marketing_granted": marketing is not None and marketing.action == Action.GRANTED,
             "marketing_record": marketing,
             "marketing_wording": services.wording(TextKind.MARKETING),
-            "cards": SavedCard.objects.filter(person__email__iexact=email).order_by("id"),
+            "cards": SavedCard.objects.filter(
+                person__email__iexact=email, consent_withdrawn_at__isnull=True
+            ).order_by("id"),
         },
     )
 

@@ -161,6 +161,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.purge_spent_sign_in_links",
         "schedule": crontab(minute=45, hour=3),  # https://crontab.guru/#45_3_*_*_*
     },
+    # The DPO group's morning digest: requests due soon and overdue (references only).
+    "rights-send-deadline-digest": {
+        "task": "rights.tasks.send_deadline_digest",
+        "schedule": crontab(minute=0, hour=6),  # https://crontab.guru/#0_6_*_*_*
+    },
     "rights-delete-expired-exports": {
         "task": "rights.tasks.delete_expired_exports",
         "schedule": crontab(minute=50, hour=3),  # https://crontab.guru/#50_3_*_*_*
@@ -289,6 +294,16 @@ RIGHTS_RATE_LIMIT_TRACKER_PER_IP = env("RIGHTS_RATE_LIMIT_TRACKER_PER_IP", defau
 # Sent emails (they hold the address and single-use links) are deleted after this many days.
 RIGHTS_SENT_EMAIL_RETENTION_DAYS = env.int("RIGHTS_SENT_EMAIL_RETENTION_DAYS", default=30)
 
+# --- Data-subject requests: the DPO's back office (rights/admin.py) -------------------------
+
+# A request is "due soon" (an orange badge, the daily digest) this many days before its
+# deadline (REQUIREMENTS A3: a policy choice).
+RIGHTS_DUE_SOON_DAYS = env.int("RIGHTS_DUE_SOON_DAYS", default=7)
+# The clock may pause while we wait for the person only if we asked within this many
+# French working days of receipt, "without undue delay" (A6, EDPB 01/2022 § 159: a policy
+# choice). Later questions go out without pausing the clock.
+RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS = env.int("RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS", default=3)
+
 # --- Data-subject requests: the fulfilment (rights/exports.py, rights/fulfilment.py) -------
 
 # An access or portability export can be downloaded for this many days, then it is deleted.
@@ -306,9 +321,12 @@ if not 1 <= CONSENT_CHOICE_MONTHS <= 13:
 CONSENT_EMBED_ORIGINS = env.list("CONSENT_EMBED_ORIGINS", default=[])
 # Google Analytics 4 measurement id; empty: never loaded. Loaded only after consent (C1).
 GA_MEASUREMENT_ID = env("GA_MEASUREMENT_ID", default="")
-# Service tokens of Okasio's platform: the opposition check (B11), card withdrawal (C10).
+# Service tokens of Okasio's platform: the opposition check (B11); the consents given on the
+# platform and card withdrawal (B12, C10).
 OPPOSITION_API_TOKENS = env.list("OPPOSITION_API_TOKENS", default=[])
 PLATFORM_API_TOKENS = env.list("PLATFORM_API_TOKENS", default=[])
+# POST /api/v1/consents/ refuses a choice made longer ago than this (its `at`).
+CONSENT_RECORD_MAX_AGE_HOURS = env.int("CONSENT_RECORD_MAX_AGE_HOURS", default=24)
 
 if GA_MEASUREMENT_ID:
     # The loader banner.js injects after consent, and where it sends its hits.
@@ -332,8 +350,6 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Empty means Stripe itself; tests point it at a local Stripe-compatible server.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
-# Seconds before a call to Stripe gives up (then it is retried twice, then it fails).
-STRIPE_TIMEOUT_SECONDS = env.int("STRIPE_TIMEOUT_SECONDS", default=20)
 
 # --- Django REST framework and the schema -------------------------------------------------
 
@@ -356,7 +372,8 @@ SPECTACULAR_SETTINGS = {
         "erasure, portability, restriction, objection) and follow it with its tracker secret "
         "(the person confirms every request from the email we send; the answer never says "
         "whether an address is known); the cookie banner's state and choices. Okasio's "
-        "platform, with its service tokens: the opposition check and card withdrawal."
+        "platform, with its service tokens: the opposition check, the consents given on the "
+        "platform (the portal keeps their proof) and card withdrawal."
     ),
     "VERSION": "1.0.0",
     # The schema describes the API, not the endpoints that serve the schema and the docs.
@@ -433,4 +450,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    # django-axes logs every reset and clean-up at INFO; its warnings are what matter.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from consent.urls import api_urlpatterns as consent_api_urlpatterns
+from people.views import stripe_webhook
 from retention.views import healthz
 from rights.urls import api_urlpatterns as rights_api_urlpatterns
 
@@ -26,6 +27,8 @@ urlpatterns = [
         ),
         name="api_docs",
     ),
+    # /stripe/webhook/: Stripe's events (signed; README "Stripe")
+    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     # /healthz: database, Redis and the sweeps, for the load balancer and monitoring
     path("healthz", healthz, name="healthz"),
 ]

@@ -19,6 +19,7 @@ from .models import (
     Purchase,
     Review,
     SavedCard,
+    StripeEvent,
     TechnicalTrace,
 )
 
@@ -195,3 +196,13 @@ class TechnicalTraceAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 def _amount(purchase: Purchase) -> str:
     return f"{purchase.amount_cents / 100:.2f} {purchase.currency}"
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """The webhook events handled, once each: their Stripe id and type, never their content."""
+
+    list_display = ["stripe_event_id", "type", "received_at"]
+    list_filter = ["type"]
+    search_fields = ["=stripe_event_id"]
+    date_hierarchy = "received_at"

@@ -666,7 +666,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     *_declare(
         "people.SavedCard",
-        "consent_given_at consent_text_version",
+        "consent_given_at consent_text_version consent_withdrawn_at",
         category=Category.SAVED_CARD,
         purposes=(SAVED_CARD,),
         recipients=HOSTING,
@@ -817,7 +817,9 @@ FIELDS: tuple[Field, ...] = (
         "rights.DataSubjectRequest",
         "code kind status channel received_at received_on raw_due_on due_on extended_at "
         "extension_reason extension_justification extended_due_on confirmed_at reminded_at "
-        "closed_at",
+        "closed_at latest_due_on current_due_on paused_since identity_doubt_reason "
+        "identity_method_asked identity_checked_at identity_check_method outcome_ground "
+        "outcome_reasons outcome_facts closed_on days_taken",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
@@ -867,7 +869,7 @@ FIELDS: tuple[Field, ...] = (
     # rights.OutgoingEmail: the outbox; what we wrote to you, purged soon after sending
     *_declare(
         "rights.OutgoingEmail",
-        "request to language subject body_text body_html created_at sent_at",
+        "request to language subject body_text body_html headers created_at sent_at",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
@@ -892,7 +894,8 @@ FIELDS: tuple[Field, ...] = (
     # answered (GDPR 19, 21(1))
     *_declare(
         "rights.RecipientNotification",
-        "request recipient fields status created_at notified_at",
+        "request recipient fields status created_at notified_at attempts last_attempt_at "
+        "last_error",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
@@ -1018,6 +1021,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "people.Review",
             "people.ContactRequest",
             "people.TechnicalTrace",
+            "people.StripeEvent",
             "audit.AuditEvent",
             "rights.DataSubjectRequest",
             "rights.RequestStep",
@@ -1071,6 +1075,8 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("consent.ConsentText", "first_recorded_at"): "when a wording was first used",
     ("rights.DataSubjectRequest", "logged_by"): "the Okasio staff account that logged it: "
     "staff data, not the person's",
+    ("rights.DataSubjectRequest", "assignee"): "the Okasio staff account handling it: "
+    "staff data, not the person's",
     ("rights.RequestPause", "decided_by"): "the Okasio staff account that decided: staff data",
     ("rights.SecretLink", "purpose"): "confirm, tracker or sign-in: a category",
     ("rights.SecretLink", "token_hash"): "SHA-256 of a random token; the token itself is "
@@ -1080,6 +1086,11 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("rights.OutgoingEmail", "status"): "delivery state",
     ("rights.OutgoingEmail", "attempts"): "number of delivery attempts",
     ("people.Activity", "is_private"): "a setting of the activity, not about a person",
+    **{
+        ("people.StripeEvent", name): "the ledger of Stripe webhook events handled: Stripe's "
+        "event id and type, and when; the event's content (who, what) is not kept"
+        for name in ["stripe_event_id", "type", "received_at"]
+    },
     ("audit.AuditEvent", "at"): "when a procedural step happened; tied to a person only "
     "through subject_hash",
     ("audit.AuditEvent", "actor_type"): "staff, system or the person: a category",
@@ -1322,6 +1333,53 @@ def category_summaries() -> list[CategorySummary]:
             )
         )
     return summaries
+
+
+@dataclass(frozen=True, eq=False)
+class Holding:
+    """How many rows of one model Okasio holds about a person, and their categories."""
+
+    model_label: str  # "people.Purchase"
+    model_name: str
+    count: int
+    categories: list[Category]
+
+
+def holdings_for(email: str) -> list[Holding]:
+    """Return what Okasio holds about the person with this address, one entry per model
+    that links to them (the person's record itself, purchases, traces...), counts only.
+
+    Derived from the inventory: a model declared here with a link to `people.Person` is
+    counted, so the summary follows the schema. One query per model.
+    """
+    person_model = apps.get_model("people", "Person")
+    person = person_model.objects.with_email(email).first()
+    if person is None:
+        return []
+    found = []
+    for label in dict.fromkeys(f.model for f in FIELDS):
+        model = apps.get_model(label)
+        declared = fields_for(label)
+        if model is person_model:
+            count = 1
+        else:
+            links = [f.field_name for f in declared if f.is_link]
+            if not links:
+                continue
+            condition = models.Q()
+            for link in links:
+                condition |= models.Q(**{link: person})
+            count = model._default_manager.filter(condition).count()
+        if count:
+            found.append(
+                Holding(
+                    model_label=label,
+                    model_name=str(capfirst(model._meta.verbose_name_plural)),
+                    count=count,
+                    categories=list(dict.fromkeys(f.category for f in declared)),
+                )
+            )
+    return found
 
 
 def controller_identity() -> str:

@@ -254,8 +254,8 @@ class SavedCard(models.Model):
     """A card kept for future purchases: only with the person's consent (REQUIREMENTS C10, B12).
 
     Stripe holds the card number; we hold its payment method ID and what identifies it on
-    screen. The consent app will hold the consent record itself; until then, its timestamp
-    and the wording version the person ticked.
+    screen. The consent app holds the consent records themselves (consent.ConsentRecord);
+    here, the timestamp and the wording version the person ticked.
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="saved_cards")
@@ -268,6 +268,12 @@ class SavedCard(models.Model):
     exp_year = models.PositiveSmallIntegerField(_("card expiry year"))
     consent_given_at = models.DateTimeField(_("consent to keep the card given"))
     consent_text_version = models.CharField(_("consent wording version"), max_length=40)
+    # Set when consent is withdrawn, in the transaction that records the withdrawal; the row
+    # goes once Stripe has detached the card (retried by retention's
+    # saved_cards_without_consent when Stripe failed at the time).
+    consent_withdrawn_at = models.DateTimeField(
+        _("consent to keep the card withdrawn"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("saved card")
@@ -275,6 +281,14 @@ class SavedCard(models.Model):
             models.CheckConstraint(
                 condition=Q(exp_month__gte=1, exp_month__lte=12),
                 name="people_savedcard_exp_month_valid",
+            ),
+        ]
+        indexes = [
+            # Used by retention.sweeps.purge_saved_cards_without_consent (C10)
+            models.Index(
+                fields=["consent_withdrawn_at"],
+                condition=Q(consent_withdrawn_at__isnull=False),
+                name="people_savedcard_withdrawn",
             ),
         ]
 
@@ -348,3 +362,26 @@ class TechnicalTrace(models.Model):
 
     def __str__(self) -> str:
         return f"Technical trace #{self.pk}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event we handled, once per event id (STYLE 13).
+
+    Recorded in the same transaction as what the event changed: a repeat finds it and
+    changes nothing; a crash before the commit leaves neither, and Stripe sends it again.
+    Only Stripe's id and the event's type: the payload (names, emails) is not kept.
+    """
+
+    stripe_event_id = models.CharField(_("Stripe event ID"), max_length=255, unique=True)
+    type = models.CharField(_("event type"), max_length=100)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Stripe event")
+        indexes = [
+            # Used by the admin's list, newest first, and a future purge of old events
+            models.Index(fields=["received_at"], name="people_stripeevent_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.stripe_event_id}" if self.stripe_event_id else "Stripe event"

@@ -8,13 +8,15 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
-from . import inventory
+from . import inventory, services
+from . import stripe as people_stripe
 from .models import DPO_GROUP
 
 
@@ -70,3 +72,19 @@ def register_csv(request: HttpRequest) -> HttpResponse:
     for row in inventory.register_rows():
         writer.writerow([row[key] for key, _heading in inventory.REGISTER_COLUMNS])
     return response
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request: HttpRequest) -> HttpResponse:
+    """Stripe's events (STYLE 13): 400 unless signed with STRIPE_WEBHOOK_SECRET; 200 once
+    handled, for a repeat and for a type we don't handle (otherwise Stripe keeps trying).
+    An error while handling is a 500: nothing was kept, and Stripe sends it again.
+    """
+    signature = request.headers.get("Stripe-Signature", "")
+    try:
+        event = people_stripe.verify_webhook(request.body, signature)
+    except people_stripe.BadWebhook:
+        return HttpResponseBadRequest("Bad signature or payload", content_type="text/plain")
+    services.handle_stripe_event(event=event, now=timezone.now())
+    return HttpResponse("OK", content_type="text/plain")

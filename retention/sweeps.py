@@ -425,7 +425,7 @@ def purge_saved_cards(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
     # A card is kept "for future purchases" on an account; with the account gone the
-    # consent has nothing left to apply to. Withdrawn consent joins here with the consent app.
+    # consent has nothing left to apply to. Withdrawn consent: saved_cards_without_consent.
     return _in_batches(
         SavedCard.objects.all(),
         conditions=(Exists(Person.objects.filter(pk=OuterRef("person_id"), is_user=False)),),
@@ -435,6 +435,47 @@ def purge_saved_cards(
         act=partial(_delete_rows, SavedCard),
         action="deleted",
     )
+
+
+class CardsNotDetached(Exception):
+    """Stripe failed to detach some cards whose consent was withdrawn; the next run retries."""
+
+
+@policy(
+    "saved_cards_without_consent",
+    settings=(),
+    summary="Saved cards whose consent was withdrawn but which Stripe failed to detach at "
+    "the time: detached at Stripe and deleted, retried every run (C10, B12).",
+)
+def purge_saved_cards_without_consent(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # Withdrawal records the choice and marks the card first, then asks Stripe
+    # (consent.services.withdraw_cards); this finishes what Stripe refused then. No legal
+    # hold applies: the withdrawal path itself ignores them, and a hold keeps evidence, not
+    # a card that can still be charged. Stripe is called outside any transaction, one card
+    # at a time; each batch is then one DELETE. If some cards are still attached at the
+    # end, the run fails (SweepRun.error, /healthz) after deleting the others.
+    from consent.services import remove_withdrawn_cards  # consent imports people, as we do
+
+    withdrawn = SavedCard.objects.filter(consent_withdrawn_at__isnull=False)
+    if dry_run:
+        count = withdrawn.count()
+        return SweepResult(examined=count, affected=count, details={"deleted": count})
+    total = SweepResult(details={"deleted": 0})
+    last_pk = 0
+    while True:
+        cards = list(withdrawn.filter(pk__gt=last_pk).order_by("pk")[:batch_size])
+        if not cards:
+            break
+        last_pk = cards[-1].pk
+        removed = remove_withdrawn_cards(cards=cards)
+        batch = SweepResult(examined=len(cards), affected=removed, details={"deleted": removed})
+        total = total + batch
+        batch_committed(batch)
+    if total.affected < total.examined:
+        raise CardsNotDetached(f"{total.examined - total.affected} card(s) still attached")
+    return total
 
 
 @policy(

@@ -97,3 +97,27 @@ def extended_due_on(received: date) -> date:
     return next_working_day(
         min(add_months(received, 1 + EXTENSION_MONTHS), add_months(raw_due_on(received), 2))
     )
+
+
+def working_days_after(start: date, end: date) -> int:
+    """How many French working days fall after `start`, up to and including `end`.
+
+    The day of receipt is not counted (Reg. 1182/71 art. 3(1)); used to tell whether a
+    request for information went out "without undue delay" (A6).
+    """
+    count, day = 0, start + timedelta(days=1)
+    while day <= end:
+        count += is_working_day(day)
+        day += timedelta(days=1)
+    return count
+
+
+def suspended_due_on(due: date, paused_days: int) -> date:
+    """A deadline moved by the days the clock was suspended (A6, EDPB 01/2022 § 159).
+
+    The suspension adds calendar days; a deadline landing on a weekend or a holiday then
+    moves to the next working day, like any deadline (Reg. 1182/71 art. 3(4)).
+    """
+    if paused_days <= 0:
+        return due
+    return next_working_day(due + timedelta(days=paused_days))

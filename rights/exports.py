@@ -38,8 +38,10 @@ from django.db import transaction
 from django.db.models import FileField
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext
 
 from people import inventory
+from people import stripe as people_stripe
 from people.inventory import Category, Field
 from people.models import Person
 from rights import services, tasks
@@ -244,17 +246,60 @@ def write_package(
     return written
 
 
-# --- Stripe-held data (seam) --------------------------------------------------------------
+# --- Stripe-held data ----------------------------------------------------------------------
+
+STRIPE_STEM = "stripe"
 
 
-def stripe_data_for(person: Person | None) -> list[dict[str, Any]]:
-    """Return what Stripe holds about the person (customer, charges, payment methods).
+def stripe_data_for(person: Person | None) -> dict[str, Any] | None:
+    """Return what Stripe holds about the person, read through its API: `customer`,
+    `charges`, `payment_methods` (plain dicts) and `truncated`. None when they have no
+    Stripe customer, or Stripe no longer knows it.
 
-    SEAM: returns nothing until people/stripe.py (the consent branch, the only module that
-    imports stripe) offers a read of the customer; then call it here, by
-    `person.stripe_customer_id`. The summary names Stripe as a recipient either way.
+    Raise `people.stripe.StripeUnavailable` while Stripe cannot be reached: the build
+    fails whole, leaving nothing, and its task tries again.
     """
-    return []
+    if person is None or not person.stripe_customer_id:
+        return None
+    return people_stripe.customer_data(person.stripe_customer_id)
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"card": {"last4": "4242"}} -> {"card.last4": "4242"}; lists stay whole (JSON)."""
+    flat: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, dict) and item:
+            flat.update(_flatten(item, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = item
+    return flat
+
+
+def write_stripe_files(zf: zipfile.ZipFile, data: dict[str, Any]) -> int:
+    """Write `stripe.json` (Stripe's objects as it returned them) and `stripe.csv` (one row
+    per object, nested fields as dotted columns); return the number of records."""
+    records = [{"record": "customer", **data["customer"]}]
+    records += [{"record": "charge", **charge} for charge in data["charges"]]
+    records += [{"record": "payment_method", **method} for method in data["payment_methods"]]
+    document = {
+        "category": STRIPE_STEM,
+        "label": gettext("Held by Stripe, our payment provider"),
+        "truncated": data["truncated"],
+        "records": records,
+    }
+    zf.writestr(
+        f"{STRIPE_STEM}.json",
+        json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1),
+    )
+    rows = [_flatten(record) for record in records]
+    header = list(dict.fromkeys(key for row in rows for key in row))
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_value(row.get(name)) for name in header])
+    zf.writestr(f"{STRIPE_STEM}.csv", text.getvalue())
+    return len(records)
 
 
 # --- Access: the Art. 15 summary; portability: the schema ----------------------------------
@@ -379,11 +424,11 @@ def build_export(
         ):
             files = write_package(zf, kind=kind, person=person, email=dsr.email)
             if kind == ExportKind.ACCESS:
-                stripe_rows = stripe_data_for(person)
-                if stripe_rows:
-                    zf.writestr("stripe.json", json.dumps(stripe_rows, cls=DjangoJSONEncoder))
+                stripe_data = stripe_data_for(person)
+                if stripe_data:
+                    write_stripe_files(zf, stripe_data)
                 summary = render_summary(
-                    dsr=dsr, files=files, has_stripe_data=bool(stripe_rows), now=now
+                    dsr=dsr, files=files, has_stripe_data=bool(stripe_data), now=now
                 )
                 zf.writestr("summary.html", summary)
             else:

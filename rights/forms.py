@@ -22,7 +22,11 @@ from rights.models import (
     PROPOSED_MAX_LENGTH,
     RECTIFIABLE_FIELDS,
     ErasureScope,
+    ExtensionReason,
+    IdentityMethod,
     ObjectionTarget,
+    OutcomeGround,
+    PauseReason,
     RequestKind,
     RestrictionCase,
     validate_details,
@@ -181,3 +185,92 @@ class SignInForm(forms.Form):
 
     def clean_email(self) -> str:
         return normalise_email(self.cleaned_data["email"])
+
+
+class AnswerForm(forms.Form):
+    """The person's answer to our question, from their tracker (REQUIREMENTS A6)."""
+
+    answer = _textarea(_("Your answer"))
+
+
+# --- The DPO's actions on a request (rights/admin.py). The rules (one extension, reasons
+# required, a pause only without undue delay...) live in the model methods, which refuse
+# with a clear message; these forms only shape the input. ------------------------------
+
+
+def _optional_choice(label: str, choices: Any, **kwargs: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label, choices=[("", "---------"), *choices], required=False, **kwargs
+    )
+
+
+def _optional_text(label: str, *, help_text: str = "") -> forms.CharField:
+    return _textarea(label, required=False, help_text=help_text)
+
+
+class ConfirmForm(forms.Form):
+    """Actions without input (start, complete, assign to me)."""
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"), queryset=None, required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.contrib.auth import get_user_model
+
+        from people.models import DPO_GROUP
+
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)
+            .order_by("username")
+            .distinct()
+        )
+
+
+class AskForm(forms.Form):
+    reason = forms.ChoiceField(label=_("What we need"), choices=PauseReason.choices)
+    message = _optional_text(_("Question to the person"))
+    pause_clock = forms.BooleanField(
+        label=_("Pause the clock until the person answers"),
+        required=False,
+        initial=True,
+        help_text=_("Allowed only if we ask without undue delay after receipt (EDPB § 159)."),
+    )
+    doubt_reason = _optional_text(
+        _("Reason for a reasonable doubt about the identity"),
+        help_text=_("Required to ask for proof of identity (GDPR 12(6))."),
+    )
+    identity_method = _optional_choice(
+        _("Method, least intrusive first"),
+        IdentityMethod.choices,
+        help_text=_("Never a full ID document: a redacted one, and only if the others fail."),
+    )
+
+
+class IdentityCheckForm(forms.Form):
+    method = _optional_choice(_("Identity checked by"), IdentityMethod.choices)
+
+
+class ExtendForm(forms.Form):
+    reason = _optional_choice(_("Reason"), ExtensionReason.choices)
+    justification = _optional_text(
+        _("Justification, sent to the person"),
+        help_text=_("Why this request needs more time. The new deadline is set by law."),
+    )
+
+
+class MessageForm(forms.Form):
+    message = _optional_text(_("Message to the person"))
+
+
+class OutcomeForm(forms.Form):
+    ground = _optional_choice(_("Ground"), OutcomeGround.choices)
+    reasons = _optional_text(_("Reasons, sent to the person"))
+    facts = _optional_text(
+        _("Documented facts"),
+        help_text=_("Required for a manifestly unfounded or excessive request (GDPR 12(5))."),
+    )

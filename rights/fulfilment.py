@@ -40,6 +40,7 @@ from people import inventory
 from people import stripe as people_stripe
 from people.inventory import Category, Erasure, Field, Recipient, Retention
 from people.models import Person
+from rights import services, tasks
 from rights.deadlines import add_months
 from rights.models import (
     RECTIFIABLE_FIELDS,
@@ -51,7 +52,6 @@ from rights.models import (
     Restriction,
     RestrictionCase,
 )
-from rights.services import _email_context, queue_email
 
 logger = logging.getLogger(__name__)
 
@@ -75,13 +75,17 @@ def stripe_detach_payment_method(*, payment_method_id: str) -> None:
     people_stripe.detach_payment_method(payment_method_id)
 
 
-def stripe_delete_customer(*, customer_id: str) -> None:
-    """SEAM, not wired: delete the customer at Stripe once `people.stripe.delete_customer`
-    exists (the only module that may import stripe). Until then the customer stays at
-    Stripe with its payment methods detached, and the erasure's Stripe notification
-    (RecipientNotification) stays pending for the DPO.
+def stripe_delete_customer(*, customer_id: str, notification_id: int | None = None) -> None:
+    """Queue the deletion of the customer at Stripe (`rights.tasks.delete_stripe_customer`,
+    retried with backoff while Stripe is unreachable); the notification, if any, is marked
+    sent when it is done.
     """
-    logger.warning("stripe_delete_customer: people.stripe.delete_customer does not exist yet")
+    tasks.delete_stripe_customer.delay(customer_id, notification_id)
+
+
+def stripe_update_customer(*, notification_id: int, person_id: int) -> None:
+    """Queue passing a rectification on to Stripe (`rights.tasks.update_stripe_customer`)."""
+    tasks.update_stripe_customer.delay(notification_id, person_id)
 
 
 # --- Art. 19: telling the recipients ------------------------------------------------------
@@ -119,6 +123,91 @@ def notify_recipients(
     ]
     dsr.audit("recipients.listed", now=now, count=len(notifications))
     return notifications
+
+
+def stripe_notification(
+    notifications: Iterable[RecipientNotification],
+) -> RecipientNotification | None:
+    """The notification for Stripe among `notifications`, if the inventory says Stripe
+    received any of the fields concerned."""
+    name = str(inventory.STRIPE.name)
+    return next((n for n in notifications if n.recipient == name), None)
+
+
+def delete_stripe_customer(
+    *, customer_id: str, notification: RecipientNotification | None, now: datetime
+) -> None:
+    """Delete the customer at Stripe, then mark the erasure's notification sent (Art. 19).
+
+    On failure the notification records the attempt and the error (the DPO sees the
+    request waiting on Stripe) and the error propagates: the task retries
+    `people.stripe.StripeUnavailable`. A customer Stripe no longer knows counts as deleted.
+    """
+    try:
+        people_stripe.delete_customer(customer_id)
+    except people_stripe.StripeError as error:
+        if notification is not None:
+            notification.record_attempt(now=now, error=str(error))
+        raise
+    if notification is not None:
+        _record_success(notification, now=now)
+
+
+# Person fields Stripe may hold, and the customer's attribute each one sets.
+STRIPE_CONTACT_FIELDS = {
+    "email": "email",
+    "first_name": "name",
+    "last_name": "name",
+    "phone": "phone",
+    "street": "address",
+    "postal_code": "address",
+    "city": "address",
+    "country": "address",
+}
+
+
+def update_stripe_customer(
+    *, notification: RecipientNotification, person: Person | None, now: datetime
+) -> bool:
+    """Pass a rectification on to Stripe (Art. 19): the fields the notification names, with
+    their current values; then mark it sent. Return False, with the reason recorded on the
+    notification for the DPO, when there is no longer a Stripe customer to update.
+
+    On a Stripe failure the error is recorded and propagates (the task retries).
+    """
+    if person is None or not person.stripe_customer_id:
+        notification.record_attempt(now=now, error="No Stripe customer for this record any more")
+        return False
+    names = {f.rsplit(".", 1)[1] for f in notification.fields if f.startswith("people.Person.")}
+    targets = {STRIPE_CONTACT_FIELDS[n] for n in names if n in STRIPE_CONTACT_FIELDS}
+    contact: dict[str, Any] = {}
+    if "email" in targets:
+        contact["email"] = person.email
+    if "name" in targets:
+        contact["name"] = f"{person.first_name} {person.last_name}".strip()
+    if "phone" in targets:
+        contact["phone"] = person.phone
+    if "address" in targets:
+        contact["address"] = {
+            "line1": person.street,
+            "postal_code": person.postal_code,
+            "city": person.city,
+            "country": person.country,
+        }
+    try:
+        people_stripe.update_customer_contact(person.stripe_customer_id, **contact)
+    except people_stripe.StripeError as error:
+        notification.record_attempt(now=now, error=str(error))
+        raise
+    _record_success(notification, now=now)
+    return True
+
+
+@transaction.atomic
+def _record_success(notification: RecipientNotification, *, now: datetime) -> None:
+    notification.record_attempt(now=now)
+    if notification.status == NotificationStatus.PENDING:  # the DPO may have marked it
+        notification.mark_sent(by=None, now=now)
 
 
 # --- Rectification (Art. 16) ------------------------------------------------------------------
@@ -176,9 +265,17 @@ def apply_rectification(
     person.full_clean(validate_unique=False, validate_constraints=False)
     person.save(update_fields=[c.field for c in changes])
     dsr.audit("rectification.applied", now=now, actor_user=by, fields=[c.field for c in changes])
-    notify_recipients(
+    notifications = notify_recipients(
         dsr=dsr, fields=[inventory.get_field(Person, c.field) for c in changes], now=now
     )
+    # Without a Stripe customer id, the notification stays pending for the DPO: the
+    # person may have paid under another address.
+    notice = stripe_notification(notifications)
+    if person.stripe_customer_id and notice is not None:
+        transaction.on_commit(
+            partial(stripe_update_customer, notification_id=notice.pk, person_id=person.pk),
+            robust=True,
+        )
     return changes
 
 
@@ -409,10 +506,11 @@ class ErasureBlocked(Exception):
     """A legal hold (a dispute, a claim, an authority) keeps the person's data (17(3)(e))."""
 
 
-def _forget(*, person: Person, now: datetime) -> None:
+def _forget(*, person: Person, now: datetime) -> str:
     """What erasure does outside our tables, before touching them: saved cards detached at
-    Stripe first (if Stripe fails, the erasure fails whole and can be run again), the
-    address on the opposition list, and the Stripe customer deleted after commit.
+    Stripe first (if Stripe fails, the erasure fails whole and can be run again) and the
+    address on the opposition list. Return the Stripe customer id ("" if none), for the
+    caller to delete after commit (`_delete_stripe_customer_after_commit`).
 
     Raise ErasureBlocked when an active legal hold covers the person; ended holds go with
     the person (their FK protects the row).
@@ -423,9 +521,21 @@ def _forget(*, person: Person, now: datetime) -> None:
     for payment_method_id in person.saved_cards.values_list("stripe_payment_method_id", flat=True):
         stripe_detach_payment_method(payment_method_id=payment_method_id)
     consent_forget_subject(email=person.email, now=now)
-    if person.stripe_customer_id:
-        customer_id = person.stripe_customer_id
-        transaction.on_commit(partial(stripe_delete_customer, customer_id=customer_id))
+    return person.stripe_customer_id
+
+
+def _delete_stripe_customer_after_commit(
+    customer_id: str, notification: RecipientNotification | None
+) -> None:
+    if customer_id:
+        transaction.on_commit(
+            partial(
+                stripe_delete_customer,
+                customer_id=customer_id,
+                notification_id=notification.pk if notification else None,
+            ),
+            robust=True,  # Redis down: the erasure stands; the notification stays pending
+        )
 
 
 @transaction.atomic
@@ -437,7 +547,8 @@ def execute_erasure(
 
     Also: the keyed hash of the address joins the opposition list (B11) and the erasure
     ledger (so `reapply_erasures` can redo it after a backup restore); the Stripe customer is
-    deleted after commit; one notification per recipient is recorded (Art. 19). Running it
+    deleted after commit by a task that retries until Stripe answers, then marks the Stripe
+    notification sent; one notification per recipient is recorded (Art. 19). Running it
     again changes nothing: the person is gone (`already_erased`). Raise ErasureBlocked,
     changing nothing, while a legal hold covers the person.
     """
@@ -446,7 +557,7 @@ def execute_erasure(
         return ErasureResult(plan=[], erased=[], kept=[], notifications=[], already_erased=True)
     plan = erasure_plan(person=person, now=now)
     email = person.email
-    _forget(person=person, now=now)
+    customer_id = _forget(person=person, now=now)
     done = _apply_plan(person=person, plan=plan)
     summary = _summary(plan, done)
     ErasureLedger.objects.get_or_create(
@@ -459,14 +570,16 @@ def execute_erasure(
         fields=[inventory.get_field(i.model, name) for i in erased_items for name in i.fields],
         now=now,
     )
+    if customer_id:
+        _delete_stripe_customer_after_commit(customer_id, stripe_notification(notifications))
     erased = list(dict.fromkeys(item.category for item in erased_items))
     kept = _kept(plan)
     dsr.audit("erasure.executed", now=now, actor_user=by, rows=done)
-    queue_email(
+    services.queue_email(
         template="erasure_done",
         to=dsr.email,
         language=dsr.language,
-        context=_email_context(dsr, erased=erased, kept=kept),
+        context=services._email_context(dsr, erased=erased, kept=kept),
         dsr=dsr,
         now=now,
     )
@@ -503,11 +616,12 @@ def reapply_erasures(*, now: datetime, dry_run: bool = False) -> int:
             plan = erasure_plan(person=person, now=now)
             email = person.email
             try:
-                _forget(person=person, now=now)
+                customer_id = _forget(person=person, now=now)
             except ErasureBlocked:
                 logger.warning("A restored person under a legal hold was not erased again")
                 continue
             done = _apply_plan(person=person, plan=plan)
+            _delete_stripe_customer_after_commit(customer_id, None)
             ErasureLedger.objects.filter(subject_hash=digest).update(last_reapplied_at=now)
             record_event(
                 action="erasure.reapplied",
@@ -558,7 +672,7 @@ def lift_restriction(*, restriction: Restriction, by: AbstractBaseUser, now: dat
         Restriction.objects.select_for_update().select_related("person").get(pk=restriction.pk)
     )
     dsr = restriction.request
-    queue_email(
+    services.queue_email(
         template="restriction_lifted",
         to=restriction.person.email,
         language=dsr.language if dsr else settings.LANGUAGE_CODE,

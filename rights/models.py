@@ -66,6 +66,16 @@ WITHDRAWABLE_STATUSES = [
     RequestStatus.IN_PROGRESS,
     RequestStatus.AWAITING_PERSON,
 ]
+# Confirmed and not closed: the DPO's actions apply, the clock runs (unless paused).
+ACTIVE_STATUSES = WITHDRAWABLE_STATUSES
+# What the queue opens on: the requests that need work from us.
+NEEDS_WORK_STATUSES = [RequestStatus.OPEN, RequestStatus.IN_PROGRESS]
+# Answered by us (the accountability figures count these; a withdrawal is not an answer).
+ANSWERED_STATUSES = [
+    RequestStatus.COMPLETED,
+    RequestStatus.PARTIALLY_COMPLETED,
+    RequestStatus.REFUSED,
+]
 
 
 class Channel(models.TextChoices):
@@ -88,6 +98,39 @@ class PauseReason(models.TextChoices):
     CLARIFICATION = "clarification", _("Waiting for a clarification of your request")
 
 
+class IdentityMethod(models.TextChoices):
+    """How we confirm an identity we have reasonable doubts about, least intrusive first (A5).
+
+    No ID document is ever uploaded to the portal: the DPO records only the method used.
+    """
+
+    KNOWN_CHANNEL = "known_channel", _("A one-time code sent to the email or phone we know")
+    SECURITY_QUESTION = "security_question", _("A question only you can answer")
+    REDACTED_ID = "redacted_id", _("An identity document, shown with what is not needed hidden")
+
+
+class OutcomeGround(models.TextChoices):
+    """Why a request is refused or only partly carried out (A7, A8).
+
+    The two grounds of GDPR 12(5) need documented facts: the controller bears the burden
+    of demonstrating them.
+    """
+
+    LEGAL_EXCEPTION = "legal_exception", _("A legal exception applies (e.g. GDPR 17(3))")
+    IDENTITY_NOT_CONFIRMED = "identity_not_confirmed", _("We could not confirm your identity")
+    RIGHTS_OF_OTHERS = "rights_of_others", _("It would affect the rights of other people")
+    NOT_APPLICABLE = "not_applicable", _("The right does not apply to this processing")
+    MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("Manifestly unfounded (GDPR 12(5))")
+    EXCESSIVE = "excessive", _("Excessive, in particular because repetitive (GDPR 12(5))")
+
+
+# These grounds need documented facts (A8).
+GROUNDS_NEEDING_FACTS = [OutcomeGround.MANIFESTLY_UNFOUNDED, OutcomeGround.EXCESSIVE]
+# EDPB 01/2022 § 185: a one-year interval between requests "will in any case be too large"
+# for a request to be excessive because repetitive (A8). Not a policy choice.
+EXCESSIVE_REPEAT_WITHIN_MONTHS = 12
+
+
 class StepKind(models.TextChoices):
     """What the person sees on their tracker, oldest first."""
 
@@ -100,6 +143,13 @@ class StepKind(models.TextChoices):
     MESSAGE = "message", _("Message from our privacy team")
     EXPIRED = "expired", _("Expired: never confirmed")
     WITHDRAWN = "withdrawn", _("Withdrawn by you")
+    STARTED = "started", _("We started working on your request")
+    QUESTION = "question", _("We asked you for information")
+    ANSWER = "answer", _("Your answer")
+    IDENTITY_CHECKED = "identity_checked", _("Identity confirmed")
+    COMPLETED = "completed", _("Request completed")
+    PARTIALLY_COMPLETED = "partially_completed", _("Request partially completed")
+    REFUSED = "refused", _("Request refused")
 
 
 # --- What each right asks for: the `details` JSON, validated here for forms, the admin and
@@ -257,6 +307,14 @@ class InvalidTransition(Exception):
     """A status change that the request's current status does not allow."""
 
 
+class ActionRefused(InvalidTransition):
+    """A DPO action the rules refuse; `message` says why, in words the DPO can act on."""
+
+    def __init__(self, message: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+
+
 class DataSubjectRequestQuerySet(models.QuerySet):
     def open(self) -> DataSubjectRequestQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
@@ -267,6 +325,28 @@ class DataSubjectRequestQuerySet(models.QuerySet):
     def unconfirmed_since(self, moment: datetime) -> DataSubjectRequestQuerySet:
         """Submitted (never confirmed) requests received at or before `moment`."""
         return self.filter(status=RequestStatus.SUBMITTED, received_at__lte=moment)
+
+    def active(self) -> DataSubjectRequestQuerySet:
+        """Confirmed and not yet closed."""
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def needs_work(self) -> DataSubjectRequestQuerySet:
+        return self.filter(status__in=NEEDS_WORK_STATUSES)
+
+    def answered(self) -> DataSubjectRequestQuerySet:
+        return self.filter(status__in=ANSWERED_STATUSES)
+
+    def overdue(self, today: date) -> DataSubjectRequestQuerySet:
+        """Active, the clock running (not paused), and past the current deadline."""
+        return self.active().filter(paused_since__isnull=True, current_due_on__lt=today)
+
+    def due_within(self, today: date, days: int) -> DataSubjectRequestQuerySet:
+        """Active, the clock running, due between today and `days` days from now."""
+        return self.active().filter(
+            paused_since__isnull=True,
+            current_due_on__gte=today,
+            current_due_on__lte=today + timedelta(days=days),
+        )
 
 
 class DataSubjectRequest(models.Model):
@@ -297,10 +377,48 @@ class DataSubjectRequest(models.Model):
     )
     extension_justification = models.TextField(_("extension justification"), blank=True)
     extended_due_on = models.DateField(_("extended deadline"), null=True, blank=True)
+    # The latest deadline the one extension could give (receipt + 3 months, A4): what the
+    # "answered within three months" figure compares with (A11).
+    latest_due_on = models.DateField(_("latest possible deadline (three months)"))
+    # The deadline now: the extended one if any, moved by the days the clock was paused
+    # (A6). Kept by the model methods below; the queue sorts and filters on it.
+    current_due_on = models.DateField(_("current deadline"))
+    # Set while the clock is paused (we wait for the person's answer, A6).
+    paused_since = models.DateField(_("clock paused since"), null=True, blank=True)
+
+    # The back office (issue 4).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        limit_choices_to={"is_staff": True, "groups__name": "DPO"},
+        verbose_name=_("assignee"),
+    )
+    # Proof of identity asked on reasonable doubt (A5): why we doubted, the method asked
+    # (least intrusive first); then when and how it was checked. Never a document.
+    identity_doubt_reason = models.TextField(_("reason for the reasonable doubt"), blank=True)
+    identity_method_asked = models.CharField(
+        _("identity check method asked"), max_length=20, choices=IdentityMethod, blank=True
+    )
+    identity_checked_at = models.DateTimeField(_("identity checked at"), null=True, blank=True)
+    identity_check_method = models.CharField(
+        _("identity check method"), max_length=20, choices=IdentityMethod, blank=True
+    )
+    # A refusal or a partial answer: the ground, the reasons sent to the person (A7) and,
+    # for "manifestly unfounded or excessive", the documented facts (A8).
+    outcome_ground = models.CharField(_("ground"), max_length=30, choices=OutcomeGround, blank=True)
+    outcome_reasons = models.TextField(_("reasons given to the person"), blank=True)
+    outcome_facts = models.TextField(_("documented facts"), blank=True)
 
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("confirmation reminder sent at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The legal date of closure (Paris) and the calendar days from receipt: the register
+    # and the accountability figures read these (A11).
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    days_taken = models.PositiveIntegerField(_("days taken"), null=True, blank=True)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -351,6 +469,35 @@ class DataSubjectRequest(models.Model):
                 condition=Q(due_on__gte=models.F("received_on")),
                 name="rights_dsr_due_after_receipt",
             ),
+            models.CheckConstraint(
+                condition=Q(current_due_on__gte=models.F("due_on")),
+                name="rights_dsr_current_due_not_before_due",
+            ),
+            models.CheckConstraint(
+                condition=Q(identity_check_method="")
+                | Q(identity_check_method__in=IdentityMethod.values),
+                name="rights_dsr_identity_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(identity_method_asked="")
+                | Q(identity_method_asked__in=IdentityMethod.values),
+                name="rights_dsr_identity_method_asked_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome_ground="") | Q(outcome_ground__in=OutcomeGround.values),
+                name="rights_dsr_outcome_ground_valid",
+            ),
+            # A refusal or a partial answer always carries its reasons (A7)...
+            models.CheckConstraint(
+                condition=~Q(status__in=[RequestStatus.REFUSED, RequestStatus.PARTIALLY_COMPLETED])
+                | (~Q(outcome_reasons="") & ~Q(outcome_ground="")),
+                name="rights_dsr_refusal_has_reasons",
+            ),
+            # ...and "manifestly unfounded or excessive" its documented facts (A8).
+            models.CheckConstraint(
+                condition=~Q(outcome_ground__in=GROUNDS_NEEDING_FACTS) | ~Q(outcome_facts=""),
+                name="rights_dsr_unfounded_has_facts",
+            ),
             # One open request per address and right: a second one joins the first (STYLE 5).
             models.UniqueConstraint(
                 Lower("email"),
@@ -365,6 +512,9 @@ class DataSubjectRequest(models.Model):
             models.Index(fields=["status", "received_at"], name="rights_dsr_status_received"),
             # Used by the privacy space and the admin search (requests of one address).
             models.Index(fields=["email"], name="rights_dsr_email"),
+            # Used by the back-office queue (open work, soonest due first), the daily
+            # digest and the dashboard's due-soon and overdue counts.
+            models.Index(fields=["status", "current_due_on"], name="rights_dsr_status_due"),
         ]
 
     def __str__(self) -> str:
@@ -381,16 +531,36 @@ class DataSubjectRequest(models.Model):
         self.received_on = deadlines.received_on(received_at)
         self.raw_due_on = deadlines.raw_due_on(self.received_on)
         self.due_on = deadlines.due_on(self.received_on)
+        self.latest_due_on = deadlines.extended_due_on(self.received_on)
+        self.current_due_on = self.due_on
 
     # --- Reading ---------------------------------------------------------------------------
 
     @property
-    def current_due_on(self) -> date:
-        return self.extended_due_on or self.due_on
+    def reference(self) -> str:
+        """The short reference the person sees on their tracker and may quote to us."""
+        return str(self.code)[:8].upper()
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_extended(self) -> bool:
+        return self.extended_at is not None
+
+    @property
+    def paused_days(self) -> int:
+        """Days the clock was suspended, over the pauses that ended (uses `pauses.all()`,
+        so a prefetch serves it)."""
+        return sum(pause.days or 0 for pause in self.pauses.all())
+
+    def days_left(self, today: date) -> int:
+        return (self.current_due_on - today).days
 
     @property
     def can_be_withdrawn(self) -> bool:
@@ -458,9 +628,356 @@ class DataSubjectRequest(models.Model):
             raise InvalidTransition(f"cannot withdraw a {self.status} request")
         self.status = RequestStatus.WITHDRAWN
         self.closed_at = now
-        self.save(update_fields=["status", "closed_at"])
+        self.closed_on = deadlines.received_on(now)
+        self.days_taken = (self.closed_on - self.received_on).days
+        self._end_pause(today=self.closed_on)
+        self.save(update_fields=self.CLOCK_FIELDS + ["status", "closed_at"])
         self.add_step(StepKind.WITHDRAWN, now=now)
         self.audit("request.withdrawn", now=now, actor_type=ActorType.PERSON)
+
+    # --- The DPO's actions (issue 4): each checks its rule, writes a step the person sees
+    # when it concerns them, and an audit event. Refusals raise ActionRefused. -------------
+
+    CLOCK_FIELDS = ["paused_since", "current_due_on", "closed_on", "days_taken"]
+
+    def _require_active(self) -> None:
+        if not self.is_active:
+            raise ActionRefused(
+                _("This request is %(status)s: only a confirmed, open request can be handled.")
+                % {"status": self.get_status_display()}
+            )
+
+    def assign(self, *, assignee: Any, by: Any, now: datetime) -> None:
+        """Give the request to a member of the DPO group (`assignee`), or to nobody (None)."""
+        from people.models import DPO_GROUP
+
+        if assignee is not None and not (
+            assignee.is_active
+            and assignee.is_staff
+            and assignee.groups.filter(name=DPO_GROUP).exists()
+        ):
+            raise ActionRefused(_("Requests can be assigned only to members of the DPO group."))
+        self.assignee = assignee
+        self.save(update_fields=["assignee"])
+        self.audit(
+            "request.assigned",
+            now=now,
+            actor_user=by,
+            assignee_id=assignee.pk if assignee else None,
+        )
+
+    def start(self, *, by: Any, now: datetime) -> None:
+        """Open → in progress; the request goes to `by` if nobody has it yet."""
+        if self.status != RequestStatus.OPEN:
+            raise ActionRefused(
+                _("Only a request that is %(status)s can be started.")
+                % {"status": RequestStatus.OPEN.label}
+            )
+        self.status = RequestStatus.IN_PROGRESS
+        self.assignee = self.assignee or by
+        self.save(update_fields=["status", "assignee"])
+        self.add_step(StepKind.STARTED, now=now)
+        self.audit("request.started", now=now, actor_user=by)
+
+    def ask_person(
+        self,
+        *,
+        reason: PauseReason | str,
+        message: str,
+        pause_clock: bool,
+        by: Any,
+        now: datetime,
+        doubt_reason: str = "",
+        identity_method: IdentityMethod | str = "",
+    ) -> RequestPause | None:
+        """Ask the person for a clarification or, on reasonable doubt, for proof of identity.
+
+        An identity request needs the recorded doubt and a method (A5). The clock pauses
+        only if asked (`pause_clock`) and only within RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS
+        working days of receipt, "without undue delay" (A6); later, the pause is refused
+        and the DPO may ask without pausing. Return the pause, if any.
+        """
+        self._require_active()
+        if self.status == RequestStatus.AWAITING_PERSON:
+            raise ActionRefused(_("We are already waiting for the person's answer."))
+        if reason not in PauseReason.values:
+            raise ActionRefused(_("Choose what you are asking for."))
+        message = (message or "").strip()
+        if not message:
+            raise ActionRefused(_("Write the question the person will receive."))
+        doubt_reason = (doubt_reason or "").strip()
+        if reason == PauseReason.IDENTITY:
+            if not doubt_reason:
+                raise ActionRefused(
+                    _(
+                        "Proof of identity may be asked only on a reasonable doubt: "
+                        "record the reason for the doubt."
+                    )
+                )
+            if identity_method not in IdentityMethod.values:
+                raise ActionRefused(_("Choose the least intrusive method that removes the doubt."))
+        today = deadlines.received_on(now)
+        pause = None
+        if pause_clock:
+            limit = settings.RIGHTS_PAUSE_ASK_WITHIN_WORKING_DAYS
+            if deadlines.working_days_after(self.received_on, today) > limit:
+                raise ActionRefused(
+                    _(
+                        "The clock cannot be paused: the request for information must go "
+                        "out within %(days)s working days of receipt (%(received)s). Ask "
+                        "without pausing the clock."
+                    )
+                    % {"days": limit, "received": self.received_on.isoformat()}
+                )
+            pause = RequestPause.objects.create(
+                request=self,
+                reason=reason,
+                asked_at=now,
+                paused_from=today,
+                decided_by=by,
+            )
+            self.paused_since = today
+        if reason == PauseReason.IDENTITY:
+            self.identity_doubt_reason = doubt_reason
+            self.identity_method_asked = identity_method
+        self.status = RequestStatus.AWAITING_PERSON
+        self.save(
+            update_fields=[
+                "status",
+                "paused_since",
+                "identity_doubt_reason",
+                "identity_method_asked",
+            ]
+        )
+        self.add_step(StepKind.QUESTION, now=now, message=message)
+        if pause is not None:
+            self.add_step(StepKind.PAUSED, now=now)
+        self.audit(
+            "request.information_requested",
+            now=now,
+            actor_user=by,
+            reason=str(reason),
+            method=str(identity_method),
+            paused=pause is not None,
+        )
+        return pause
+
+    def record_answer(self, *, message: str, now: datetime) -> None:
+        """The person answered from their tracker: the pause (if any) ends, work resumes."""
+        if self.status != RequestStatus.AWAITING_PERSON:
+            raise ActionRefused(_("We are not waiting for an answer on this request."))
+        message = (message or "").strip()
+        if not message:
+            raise ActionRefused(_("Write your answer."))
+        today = deadlines.received_on(now)
+        was_paused = self.paused_since is not None
+        days = self._end_pause(today=today)
+        self.status = RequestStatus.IN_PROGRESS
+        self.save(update_fields=["status", "paused_since", "current_due_on"])
+        self.add_step(StepKind.ANSWER, now=now, message=message)
+        if was_paused:
+            self.add_step(StepKind.RESUMED, now=now)
+        self.audit(
+            "request.answered",
+            now=now,
+            actor_type=ActorType.PERSON,
+            paused_days=days,
+            current_due_on=self.current_due_on.isoformat(),
+        )
+
+    def _end_pause(self, *, today: date) -> int:
+        """End the open pause (if any) today; move the current deadline; return its days."""
+        if self.paused_since is None:
+            return 0
+        pause = self.pauses.filter(paused_until__isnull=True).order_by("-id").first()
+        days = 0
+        if pause is not None:
+            pause.paused_until = today
+            pause.save(update_fields=["paused_until"])
+            days = pause.days or 0
+        self.paused_since = None
+        self._recompute_due()
+        return days
+
+    def _recompute_due(self) -> None:
+        paused = sum(
+            p.days or 0
+            for p in RequestPause.objects.filter(request=self, paused_until__isnull=False)
+        )
+        self.current_due_on = deadlines.suspended_due_on(
+            self.extended_due_on or self.due_on, paused
+        )
+
+    def mark_identity_checked(
+        self, *, method: IdentityMethod | str, by: Any, now: datetime
+    ) -> None:
+        """Record that the identity was checked, and how: only that stays (A5, EDPB § 79)."""
+        self._require_active()
+        if method not in IdentityMethod.values:
+            raise ActionRefused(_("Choose the method used to check the identity."))
+        self.identity_checked_at = now
+        self.identity_check_method = method
+        self.save(update_fields=["identity_checked_at", "identity_check_method"])
+        self.add_step(StepKind.IDENTITY_CHECKED, now=now)
+        self.audit("request.identity_checked", now=now, actor_user=by, method=str(method))
+
+    def extend(self, *, reason: ExtensionReason | str, justification: str, by: Any, now: datetime):
+        """The one extension of two further months, decided and notified on or before the
+        first deadline, with a reason code and a written justification (A4)."""
+        self._require_active()
+        if self.is_extended:
+            raise ActionRefused(_("This request was already extended: the law allows it once."))
+        today = deadlines.received_on(now)
+        if today > self.due_on:
+            raise ActionRefused(
+                _(
+                    "Too late to extend: the extension must be notified on or before the "
+                    "first deadline (%(due)s)."
+                )
+                % {"due": self.due_on.isoformat()}
+            )
+        if reason not in ExtensionReason.values:
+            raise ActionRefused(
+                _(
+                    "An extension needs one of the two reasons the law accepts: complexity or "
+                    "the number of requests."
+                )
+            )
+        justification = (justification or "").strip()
+        if not justification:
+            raise ActionRefused(_("An extension needs a written justification for the person."))
+        self.extended_at = now
+        self.extension_reason = reason
+        self.extension_justification = justification
+        self.extended_due_on = deadlines.extended_due_on(self.received_on)
+        self._recompute_due()
+        self.save(
+            update_fields=[
+                "extended_at",
+                "extension_reason",
+                "extension_justification",
+                "extended_due_on",
+                "current_due_on",
+            ]
+        )
+        self.add_step(StepKind.EXTENDED, now=now)
+        self.audit(
+            "request.extended",
+            now=now,
+            actor_user=by,
+            reason=str(reason),
+            extended_due_on=self.extended_due_on.isoformat(),
+            notified_on=today.isoformat(),
+        )
+
+    def add_message(self, *, message: str, by: Any, now: datetime) -> RequestStep:
+        """A message from the DPO to the person, shown on the tracker."""
+        self._require_active()
+        message = (message or "").strip()
+        if not message:
+            raise ActionRefused(_("Write the message."))
+        step = self.add_step(StepKind.MESSAGE, now=now, message=message)
+        self.audit("request.message_sent", now=now, actor_user=by)
+        return step
+
+    def mark_completed(self, *, by: Any, now: datetime) -> None:
+        self._close(RequestStatus.COMPLETED, StepKind.COMPLETED, by=by, now=now)
+
+    def mark_partially_completed(
+        self, *, ground: OutcomeGround | str, reasons: str, facts: str, by: Any, now: datetime
+    ) -> None:
+        self._close(
+            RequestStatus.PARTIALLY_COMPLETED,
+            StepKind.PARTIALLY_COMPLETED,
+            ground=ground,
+            reasons=reasons,
+            facts=facts,
+            by=by,
+            now=now,
+        )
+
+    def has_recent_repeat(self) -> bool:
+        """Whether the same address made a request of the same kind in the 12 months before
+        this one (A8; EDPB § 185)."""
+        since = deadlines.add_months(self.received_on, -EXCESSIVE_REPEAT_WITHIN_MONTHS)
+        return (
+            DataSubjectRequest.objects.filter(
+                email=self.email, kind=self.kind, received_on__gt=since
+            )
+            .exclude(pk=self.pk)
+            .exclude(received_on__gt=self.received_on)
+            .exists()
+        )
+
+    def refuse(
+        self, *, ground: OutcomeGround | str, reasons: str, facts: str, by: Any, now: datetime
+    ) -> None:
+        self._close(
+            RequestStatus.REFUSED,
+            StepKind.REFUSED,
+            ground=ground,
+            reasons=reasons,
+            facts=facts,
+            by=by,
+            now=now,
+        )
+
+    def _close(
+        self,
+        status: RequestStatus,
+        step: StepKind,
+        *,
+        by: Any,
+        now: datetime,
+        ground: str = "",
+        reasons: str = "",
+        facts: str = "",
+    ) -> None:
+        self._require_active()
+        reasons, facts = (reasons or "").strip(), (facts or "").strip()
+        if status != RequestStatus.COMPLETED:
+            if ground not in OutcomeGround.values:
+                raise ActionRefused(_("Choose the ground of the decision."))
+            if not reasons:
+                raise ActionRefused(
+                    _("A refusal, in whole or in part, must give the person its reasons.")
+                )
+            if ground in GROUNDS_NEEDING_FACTS and not facts:
+                raise ActionRefused(
+                    _(
+                        "A request can be called manifestly unfounded or excessive only with "
+                        "documented facts: the burden of proof is ours."
+                    )
+                )
+            if ground == OutcomeGround.EXCESSIVE and not self.has_recent_repeat():
+                raise ActionRefused(
+                    _(
+                        "No request of the same kind from this address in the previous 12 "
+                        "months: EDPB guidance (§ 185) rules out calling it excessive by "
+                        "repetition."
+                    )
+                )
+        today = deadlines.received_on(now)
+        self._end_pause(today=today)
+        late = today > self.current_due_on
+        self.status = status
+        self.outcome_ground, self.outcome_reasons, self.outcome_facts = ground, reasons, facts
+        self.closed_at = now
+        self.closed_on = today
+        self.days_taken = (today - self.received_on).days
+        self.save(
+            update_fields=self.CLOCK_FIELDS
+            + ["status", "outcome_ground", "outcome_reasons", "outcome_facts", "closed_at"]
+        )
+        self.add_step(step, now=now, message=reasons)
+        self.audit(
+            f"request.{RequestStatus(status).value}",
+            now=now,
+            actor_user=by,
+            ground=ground,
+            days_taken=self.days_taken,
+            late=late,
+        )
 
 
 class RequestStep(models.Model):
@@ -489,8 +1006,9 @@ class RequestStep(models.Model):
 class RequestPause(models.Model):
     """A pause of the clock while we wait for the person (REQUIREMENTS A6): recorded, never silent.
 
-    The DPO actions that open and close a pause come with the back office; the clock shown
-    to the person is `due_on` plus the paused days, side by side with the original.
+    Opened by `DataSubjectRequest.ask_person`, closed by `record_answer` (or the closure of
+    the request); the tracker shows `due_on` and the deadline moved by the paused days side
+    by side.
     """
 
     request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="pauses")
@@ -652,6 +1170,9 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"))
+    # Extra headers, e.g. a marketing email's List-Unsubscribe (RFC 8058), whose URL carries
+    # a token naming the recipient: personal data, like the body.
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=EmailStatus, default=EmailStatus.PENDING
     )
@@ -786,6 +1307,10 @@ class RecipientNotification(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    # Sent by an API call (Stripe): how the tries went, for the DPO while it is pending.
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=255, blank=True)
 
     objects = RecipientNotificationQuerySet.as_manager()
 
@@ -808,8 +1333,24 @@ class RecipientNotification(models.Model):
     def __str__(self) -> str:
         return f"{self.recipient} ({self.get_status_display()})" if self.recipient else "Notice"
 
+    @property
+    def is_waiting(self) -> bool:
+        """Pending with an API call tried and failed: a task is trying again."""
+        return self.status == NotificationStatus.PENDING and bool(self.last_error)
+
+    def record_attempt(self, *, now: datetime, error: str = "") -> None:
+        """Count one try of the API call that tells the recipient, and its error if any.
+
+        Not a status change (no audit event): `mark_sent` follows a try that worked.
+        """
+        self.attempts += 1
+        self.last_attempt_at = now
+        self.last_error = error[:255]
+        self.save(update_fields=["attempts", "last_attempt_at", "last_error"])
+
     def mark_sent(self, *, by: Any, now: datetime) -> None:
-        """The DPO told the recipient (API call or email); record when."""
+        """The DPO, or the API call, told the recipient; record when. `by` is None for the
+        API call (a system event)."""
         if self.status != NotificationStatus.PENDING:
             raise InvalidTransition(f"cannot notify a {self.status} recipient notification")
         self.status = NotificationStatus.SENT

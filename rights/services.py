@@ -28,14 +28,16 @@ from django.utils import translation
 from audit.hashing import normalise_email
 from audit.models import ActorType
 from audit.services import record_event
-from rights import emails, tasks
+from rights import deadlines, emails, tasks
 from rights.models import (
     Channel,
     DataSubjectRequest,
     EmailStatus,
+    IdentityMethod,
     LinkPurpose,
     OutgoingEmail,
     RequestKind,
+    RequestPause,
     RequestStatus,
     SecretLink,
     StepKind,
@@ -75,10 +77,12 @@ def queue_email(
     context: dict[str, Any],
     now: datetime,
     dsr: DataSubjectRequest | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutgoingEmail:
     """Render `templates/emails/<template>/` in `language` and put it in the outbox.
 
     The row joins the caller's transaction; sending is asked for only after it commits.
+    `headers` are sent as extra headers (e.g. List-Unsubscribe).
     """
     subject, text, html = emails.render(template, context=context, language=language)
     outgoing = OutgoingEmail.objects.create(
@@ -89,6 +93,7 @@ def queue_email(
         subject=subject,
         body_text=text,
         body_html=html,
+        headers=headers or {},
         created_at=now,
     )
     transaction.on_commit(partial(enqueue_email, outgoing.id))
@@ -126,7 +131,10 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
             return False
         outgoing.attempts += 1
         message = EmailMultiAlternatives(
-            subject=outgoing.subject, body=outgoing.body_text, to=[outgoing.to]
+            subject=outgoing.subject,
+            body=outgoing.body_text,
+            to=[outgoing.to],
+            headers=outgoing.headers or None,
         )
         message.attach_alternative(outgoing.body_html, "text/html")
         try:
@@ -153,7 +161,9 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
 def relay_pending_emails(*, now: datetime, limit: int = BATCH_SIZE) -> int:
     """Send what is still pending, oldest first; return how many this call sent."""
     ids = list(
-        OutgoingEmail.objects.pending().order_by("created_at").values_list("id", flat=True)[:limit]
+        OutgoingEmail.objects.pending()
+        .order_by("created_at", "id")
+        .values_list("id", flat=True)[:limit]
     )
     return sum(send_outgoing_email(email_id=email_id, now=now) for email_id in ids)
 
@@ -534,6 +544,260 @@ def use_sign_in_link(*, token: str, now: datetime) -> tuple[LinkState, str]:
 def purge_spent_sign_in_links(*, now: datetime) -> int:
     """Delete sign-in links past their expiry (used or not); return the count."""
     return SecretLink.objects.filter(purpose=LinkPurpose.SIGN_IN, expires_at__lte=now).delete()[0]
+
+
+# --- The DPO's back office (issue 4) --------------------------------------------------------
+# Each action locks the request, calls one model method (status + step + audit event) and
+# tells the person by email, with a fresh tracker link, in the same transaction. Rules
+# refuse with ActionRefused (a message for the DPO); nothing is half done.
+
+
+def _locked(dsr: DataSubjectRequest) -> DataSubjectRequest:
+    return DataSubjectRequest.objects.select_for_update().get(pk=dsr.pk)
+
+
+def _tell_person(dsr: DataSubjectRequest, template: str, *, now: datetime, **extra: Any) -> None:
+    _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+    queue_email(
+        template=template,
+        to=dsr.email,
+        language=dsr.language,
+        context=_email_context(dsr, tracker_url=_tracker_url(dsr, token), **extra),
+        dsr=dsr,
+        now=now,
+    )
+
+
+@transaction.atomic
+def assign_request(
+    *,
+    dsr: DataSubjectRequest,
+    assignee: AbstractBaseUser | None,
+    by: AbstractBaseUser,
+    now: datetime,
+) -> DataSubjectRequest:
+    """Give the request to a member of the DPO group (or to nobody).
+
+    Internal: the person is not emailed (who handles it changes nothing for them).
+    """
+    dsr = _locked(dsr)
+    dsr.assign(assignee=assignee, by=by, now=now)
+    return dsr
+
+
+@transaction.atomic
+def start_request(
+    *, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime
+) -> DataSubjectRequest:
+    """Open → in progress; the person is told work has started."""
+    dsr = _locked(dsr)
+    dsr.start(by=by, now=now)
+    _tell_person(dsr, "request_started", now=now)
+    return dsr
+
+
+@transaction.atomic
+def ask_person(
+    *,
+    dsr: DataSubjectRequest,
+    reason: str,
+    message: str,
+    pause_clock: bool,
+    by: AbstractBaseUser,
+    now: datetime,
+    doubt_reason: str = "",
+    identity_method: str = "",
+) -> RequestPause | None:
+    """Ask for a clarification or, on a recorded reasonable doubt, for proof of identity by
+    the least intrusive method (A5); pause the clock if allowed (A6). Return the pause.
+
+    No document is uploaded to the portal: the person answers on the tracker, and the DPO
+    records only the method by which the identity was checked (`record_identity_check`).
+    """
+    dsr = _locked(dsr)
+    pause = dsr.ask_person(
+        reason=reason,
+        message=message,
+        pause_clock=pause_clock,
+        doubt_reason=doubt_reason,
+        identity_method=identity_method,
+        by=by,
+        now=now,
+    )
+    _tell_person(
+        dsr,
+        "request_question",
+        now=now,
+        question=message,
+        paused=pause is not None,
+        identity_method=IdentityMethod(identity_method).label if identity_method else "",
+        redacted_id=identity_method == IdentityMethod.REDACTED_ID,
+    )
+    return pause
+
+
+@transaction.atomic
+def answer_request(*, dsr: DataSubjectRequest, message: str, now: datetime) -> None:
+    """The person answers from their tracker: the pause ends and the deadline moves by the
+    paused days (A6). Raise ActionRefused when no answer is awaited."""
+    dsr = _locked(dsr)
+    dsr.record_answer(message=message, now=now)
+
+
+@transaction.atomic
+def record_identity_check(
+    *, dsr: DataSubjectRequest, method: str, by: AbstractBaseUser, now: datetime
+) -> None:
+    """Record "identity checked (method)": the only trace kept of the proof (A5, EDPB § 79)."""
+    dsr = _locked(dsr)
+    dsr.mark_identity_checked(method=method, by=by, now=now)
+
+
+@transaction.atomic
+def extend_request(
+    *,
+    dsr: DataSubjectRequest,
+    reason: str,
+    justification: str,
+    by: AbstractBaseUser,
+    now: datetime,
+) -> DataSubjectRequest:
+    """The one extension (A4): the person gets the reasons and the new date at once."""
+    dsr = _locked(dsr)
+    dsr.extend(reason=reason, justification=justification, by=by, now=now)
+    _tell_person(dsr, "request_extended", now=now)
+    return dsr
+
+
+@transaction.atomic
+def send_message(
+    *, dsr: DataSubjectRequest, message: str, by: AbstractBaseUser, now: datetime
+) -> None:
+    """A message from the DPO, on the tracker and by email."""
+    dsr = _locked(dsr)
+    dsr.add_message(message=message, by=by, now=now)
+    _tell_person(dsr, "request_message", now=now, message=message.strip())
+
+
+def fulfil(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> None:
+    """The right-specific work done when a request is completed (the access package, the
+    erasure...). The fulfilment issue plugs it in here; for now there is nothing to do."""
+
+
+@transaction.atomic
+def complete_request(
+    *, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime
+) -> DataSubjectRequest:
+    """Do the right-specific work (`fulfil`), close the request, tell the person."""
+    dsr = _locked(dsr)
+    fulfil(dsr=dsr, by=by, now=now)
+    dsr.mark_completed(by=by, now=now)
+    _tell_person(dsr, "request_completed", now=now)
+    return dsr
+
+
+@transaction.atomic
+def partially_complete_request(
+    *,
+    dsr: DataSubjectRequest,
+    ground: str,
+    reasons: str,
+    by: AbstractBaseUser,
+    now: datetime,
+    facts: str = "",
+) -> DataSubjectRequest:
+    """Close as partially completed: the email gives the reasons and the remedies (A7, B13)."""
+    dsr = _locked(dsr)
+    fulfil(dsr=dsr, by=by, now=now)
+    dsr.mark_partially_completed(ground=ground, reasons=reasons, facts=facts, by=by, now=now)
+    _tell_person(dsr, "request_partially_completed", now=now)
+    return dsr
+
+
+@transaction.atomic
+def refuse_request(
+    *,
+    dsr: DataSubjectRequest,
+    ground: str,
+    reasons: str,
+    by: AbstractBaseUser,
+    now: datetime,
+    facts: str = "",
+) -> DataSubjectRequest:
+    """Refuse: the email gives the reasons, the right to complain to the CNIL (or the
+    authority where the person lives or works) and to a judicial remedy (A7, A8, B13)."""
+    dsr = _locked(dsr)
+    dsr.refuse(ground=ground, reasons=reasons, facts=facts, by=by, now=now)
+    _tell_person(dsr, "request_refused", now=now)
+    return dsr
+
+
+DIGEST_MAX_ROWS = 200
+
+
+def send_deadline_digest(*, now: datetime) -> int:
+    """Email each DPO member the requests due within RIGHTS_DUE_SOON_DAYS and those overdue;
+    return how many emails were queued (none when nothing is due).
+
+    The email names requests by reference and kind only: no subject's personal data.
+    """
+    from django.contrib.auth import get_user_model
+
+    from people.models import DPO_GROUP
+
+    today = deadlines.received_on(now)
+    days = settings.RIGHTS_DUE_SOON_DAYS
+    rows = ("code", "kind", "current_due_on")
+    overdue_qs = DataSubjectRequest.objects.overdue(today).order_by("current_due_on", "id")
+    due_qs = DataSubjectRequest.objects.due_within(today, days).order_by("current_due_on", "id")
+    overdue = [_digest_row(r, today) for r in overdue_qs.values(*rows)[:DIGEST_MAX_ROWS]]
+    due_soon = [_digest_row(r, today) for r in due_qs.values(*rows)[:DIGEST_MAX_ROWS]]
+    if not overdue and not due_soon:
+        return 0
+    context = {
+        "today": today,
+        "days": days,
+        "overdue": overdue,
+        "overdue_count": overdue_qs.count(),
+        "due_soon": due_soon,
+        "due_soon_count": due_qs.count(),
+        "queue_url": settings.SITE_URL.rstrip("/")
+        + reverse("admin:rights_datasubjectrequest_changelist"),
+    }
+    recipients = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    count = 0
+    with transaction.atomic():
+        for address in recipients:
+            queue_email(
+                template="dpo_digest",
+                to=address,
+                language=settings.LANGUAGE_CODE,
+                context=context,
+                now=now,
+            )
+            count += 1
+        record_event(
+            action="requests.digest_sent",
+            actor_type=ActorType.SYSTEM,
+            details={"recipients": count, "overdue": len(overdue), "due_soon": len(due_soon)},
+            now=now,
+        )
+    return count
+
+
+def _digest_row(row: dict[str, Any], today: Any) -> dict[str, Any]:
+    return {
+        "reference": str(row["code"])[:8].upper(),
+        "kind": RequestKind(row["kind"]).label,
+        "due_on": row["current_due_on"],
+        "days_left": (row["current_due_on"] - today).days,
+    }
 
 
 # --- Helpers ------------------------------------------------------------------------------

@@ -7,8 +7,20 @@ import uuid
 from celery import Task, shared_task
 from django.utils import timezone
 
-from rights import exports, services
-from rights.models import DataSubjectRequest
+from people import stripe as people_stripe
+from people.models import Person
+from rights import exports, fulfilment, services
+from rights.models import DataSubjectRequest, RecipientNotification
+
+# Stripe unreachable, timing out, 429 or 5xx: try again after 1, 2, 4... minutes, then
+# hourly, for about a day (with jitter); the notification shows the DPO the last error.
+STRIPE_RETRY = {
+    "autoretry_for": (people_stripe.StripeUnavailable,),
+    "retry_backoff": 60,
+    "retry_backoff_max": 60 * 60,
+    "retry_jitter": True,
+    "max_retries": 24,
+}
 
 
 # No result: the web request queues it, and a result would make `.delay()` subscribe to the
@@ -44,10 +56,12 @@ def purge_spent_sign_in_links() -> int:
     return services.purge_spent_sign_in_links(now=timezone.now())
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, **STRIPE_RETRY)
 def build_export(self: Task, dsr_id: int) -> int:
-    """Build an access or portability export; return its size in bytes. The task's id names
-    the build, so a message delivered again (acks_late, a killed worker) builds it once."""
+    """Build an access or portability export; return its size in bytes. A failed build
+    leaves nothing behind, so one that could not read Stripe is simply tried again. The
+    task's id names the build, so a message delivered again (acks_late, a killed worker)
+    builds it once."""
     dsr = DataSubjectRequest.objects.get(pk=dsr_id)
     build_id = uuid.UUID(self.request.id) if self.request.id else None
     return exports.build_export(dsr=dsr, now=timezone.now(), build_id=build_id).size
@@ -56,3 +70,36 @@ def build_export(self: Task, dsr_id: int) -> int:
 @shared_task
 def delete_expired_exports() -> int:
     return exports.delete_expired_exports(now=timezone.now())
+
+
+@shared_task
+def send_deadline_digest() -> int:
+    """The DPO group's morning digest: due soon and overdue (references and kinds only)."""
+    return services.send_deadline_digest(now=timezone.now())
+
+
+@shared_task(**STRIPE_RETRY)
+def delete_stripe_customer(customer_id: str, notification_id: int | None = None) -> int:
+    """Delete a customer at Stripe (erasure) and mark its notification sent.
+
+    By Stripe's customer id: the Person row is gone by the time this runs. The id is an
+    opaque, pseudonymous reference (no name, no address), so it may travel as a Celery
+    argument and appear in the broker (STYLE 16 forbids personal data such as emails).
+    """
+    notification = RecipientNotification.objects.filter(pk=notification_id).first()
+    fulfilment.delete_stripe_customer(
+        customer_id=customer_id, notification=notification, now=timezone.now()
+    )
+    return 1
+
+
+@shared_task(**STRIPE_RETRY)
+def update_stripe_customer(notification_id: int, person_id: int) -> int:
+    """Pass a rectification on to Stripe; read the values when it runs, never from the
+    arguments."""
+    notification = RecipientNotification.objects.get(pk=notification_id)
+    person = Person.objects.filter(pk=person_id).first()
+    updated = fulfilment.update_stripe_customer(
+        notification=notification, person=person, now=timezone.now()
+    )
+    return int(updated)

@@ -15,6 +15,7 @@ urlpatterns = [
     # /suivi/<secret>/: the tracker of one request
     path("suivi/<str:token>/", views.tracker, name="tracker"),
     path("suivi/<str:token>/retirer/", views.withdraw, name="withdraw"),
+    path("suivi/<str:token>/repondre/", views.answer, name="answer"),
     path("suivi/<str:token>/lien/", views.send_download_link, name="send_download_link"),
     # /telecharger/<secret>/: a single-use download link, emailed
     path("telecharger/<str:token>/", views.download, name="download"),

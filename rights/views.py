@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rights import exports, services
-from rights.forms import FORMS, SignInForm
+from rights.forms import FORMS, AnswerForm, SignInForm
 from rights.models import (
     RECTIFIABLE_FIELDS,
     DataSubjectRequest,
@@ -125,13 +125,34 @@ def _get_tracked(token: str) -> DataSubjectRequest:
 @require_GET
 def tracker(request: HttpRequest, token: str) -> HttpResponse:
     dsr = _get_tracked(token)
-    context = {
+    return render(request, "rights/tracker.html", _tracker_context(dsr, token))
+
+
+def _tracker_context(
+    dsr: DataSubjectRequest, token: str, answer_form: AnswerForm | None = None
+) -> dict:
+    return {
         "dsr": dsr,
         "token": token,
         "export": dsr.exports.available(now=timezone.now()).order_by("-created_at").first(),
         "notifications": dsr.recipient_notifications.all(),
+        "answer_form": answer_form or AnswerForm(),
     }
-    return render(request, "rights/tracker.html", context)
+
+
+@never_cache
+@sensitive_post_parameters("answer")
+@require_POST
+def answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The person answers our question; the paused clock restarts (REQUIREMENTS A6)."""
+    dsr = _get_tracked(token)
+    form = AnswerForm(request.POST)
+    if not form.is_valid():
+        context = _tracker_context(dsr, token, answer_form=form)
+        return render(request, "rights/tracker.html", context, status=400)
+    with contextlib.suppress(InvalidTransition):  # no longer awaited: the tracker shows why
+        services.answer_request(dsr=dsr, message=form.cleaned_data["answer"], now=timezone.now())
+    return redirect("rights:tracker", token=token)
 
 
 @never_cache

@@ -40,3 +40,8 @@ echo
 echo "==> bench/export.py"
 HTTPS=false DEBUG=false EMAIL_URL="consolemail://" LOG_LEVEL=WARNING \
     .venv/bin/python bench/export.py
+
+echo
+echo "==> bench/dashboard.py"
+HTTPS=false DEBUG=false EMAIL_URL="consolemail://" LOG_LEVEL=WARNING \
+    .venv/bin/python bench/dashboard.py

@@ -69,6 +69,26 @@ def _test_settings(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Every test starts in the site's default language (French), whatever the last request
+    activated: LocaleMiddleware leaves its language active in the thread after a response."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def in_english():
+    """For tests that read messages outside a request (services, inventory) in English."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _tasks_in_process():
     """Tasks run in-process unless a test asks for the real worker (`celery_worker`).
 

@@ -103,3 +103,54 @@ def test_it_shows_personal_data_to_the_dpo_group_only(url, staff_client, bob, ch
 def test_it_lists_every_app_in_the_permission_matrix():
     assert any("/admin/people/" in url for url in _admin_changelists())
     assert any("/admin/audit/" in url for url in _admin_changelists())
+
+
+BACK_OFFICE_PAGES = [
+    "/admin/rights/datasubjectrequest/dashboard/",
+    "/admin/rights/datasubjectrequest/register.csv",
+]
+
+
+@pytest.mark.parametrize("url", BACK_OFFICE_PAGES)
+def test_it_shows_the_back_office_pages_to_the_dpo_group_only(url, staff_client, bob, charlie):
+    assert staff_client(charlie).get(url).status_code == 403
+    assert staff_client(bob).get(url).status_code == 200
+
+
+def test_it_shows_a_request_page_to_the_dpo_group_only(staff_client, bob, charlie):
+    dsr = _logged_request(bob)
+    url = f"/admin/rights/datasubjectrequest/{dsr.pk}/change/"
+    assert staff_client(charlie).get(url).status_code == 403
+    assert staff_client(bob).get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["assign-me", "assign", "start", "ask", "identity", "extend", "message"]
+    + ["complete", "partial", "refuse"],
+)
+def test_it_lets_only_the_dpo_group_act_on_a_request(action, staff_client, bob, charlie):
+    from rights.models import DataSubjectRequest
+
+    dsr = _logged_request(bob)
+    url = f"/admin/rights/datasubjectrequest/{dsr.pk}/act/{action}/"
+    before = list(DataSubjectRequest.objects.values())
+
+    assert staff_client(charlie).post(url).status_code == 403
+    assert list(DataSubjectRequest.objects.values()) == before
+    assert staff_client(bob).post(url).status_code == 302
+
+
+def _logged_request(by):
+    from rights import services
+
+    return services.log_received_request(
+        kind="access",
+        email="matrix@example.fr",
+        name="",
+        language="fr",
+        channel="email",
+        received_at=NOW,
+        by=by,
+        now=NOW,
+    )

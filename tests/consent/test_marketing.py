@@ -6,11 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+import time_machine
 from dateutil.relativedelta import relativedelta
 from django.core import mail
 
 from consent import services
 from consent.models import Action, ConsentRecord, ConsentSource, OppositionEntry, Purpose
+from rights.models import OutgoingEmail
 from tests.conftest import NOW
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "emails" / "marketing"
@@ -98,6 +100,7 @@ def test_it_refuses_to_edit_a_consent_record(db):
         record.save()
 
 
+@time_machine.travel(NOW, tick=False)  # the token is signed with a timestamp
 def test_it_sends_marketing_with_the_unsubscribe_link_and_rfc_8058_headers(
     db, django_capture_on_commit_callbacks
 ):
@@ -116,6 +119,52 @@ def test_it_sends_marketing_with_the_unsubscribe_link_and_rfc_8058_headers(
     assert url.startswith("https://vie-privee.okasio.fr/desinscription/")
 
 
+@time_machine.travel(NOW, tick=False)
+def test_it_queues_marketing_in_the_outbox_within_the_callers_transaction(
+    db, django_capture_on_commit_callbacks
+):
+    from rights import services as rights_services
+    from rights.models import EmailStatus
+
+    services.grant_marketing(email="p@example.fr", source=ConsentSource.SIGNUP, now=NOW)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        services.send_marketing_email(
+            email="p@example.fr", template="newsletter", context={"body": "Hi"}, now=NOW
+        )
+    outgoing = OutgoingEmail.objects.get()
+    assert (outgoing.template, outgoing.status) == ("marketing/newsletter", EmailStatus.PENDING)
+    url = services.unsubscribe_url(email="p@example.fr")
+    assert outgoing.headers == {
+        "List-Unsubscribe": f"<{url}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    [callback] = callbacks
+    assert (callback.func, callback.args) == (rights_services.enqueue_email, (outgoing.id,))
+
+
+def test_it_sends_marketing_exactly_once_after_a_broker_outage(
+    db, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from rights import services as rights_services
+    from rights.models import EmailStatus
+
+    services.grant_marketing(email="p@example.fr", source=ConsentSource.SIGNUP, now=NOW)
+    down = mock.patch("rights.tasks.send_email.delay", side_effect=ConnectionError("down"))
+    with down, django_capture_on_commit_callbacks(execute=True):
+        assert services.send_marketing_email(
+            email="p@example.fr", template="newsletter", context={}, now=NOW
+        )
+    assert not mail.outbox
+    assert OutgoingEmail.objects.get().status == EmailStatus.PENDING
+
+    assert rights_services.relay_pending_emails(now=NOW) == 1
+    assert rights_services.relay_pending_emails(now=NOW) == 0
+    [message] = mail.outbox
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
 def test_it_sends_nothing_to_someone_who_may_not_receive_marketing(
     db, django_capture_on_commit_callbacks
 ):
@@ -124,6 +173,7 @@ def test_it_sends_nothing_to_someone_who_may_not_receive_marketing(
             email="p@example.fr", template="newsletter", context={}, now=NOW
         )
     assert not mail.outbox
+    assert not OutgoingEmail.objects.exists()
 
 
 def test_it_puts_the_unsubscribe_link_and_the_objection_block_in_every_marketing_template():

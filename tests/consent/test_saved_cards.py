@@ -11,6 +11,7 @@ from django.apps import apps
 from consent import services
 from consent.models import Action, ConsentRecord, ConsentSource, Purpose
 from people.models import SavedCard
+from retention.sweeps import purge_saved_cards_without_consent
 from tests.conftest import NOW
 
 PLATFORM = {"Authorization": "Bearer platform-token"}
@@ -56,11 +57,29 @@ def test_it_detaches_the_card_at_stripe_and_deletes_it_on_withdrawal(saved_card,
     assert (latest.purpose, latest.action) == (Purpose.SAVED_CARD, Action.WITHDRAWN)
 
 
-def test_it_keeps_the_card_when_stripe_fails(saved_card, settings):
+def test_it_records_the_withdrawal_and_retries_the_card_when_stripe_fails(
+    saved_card, stripe_api, stripe_server, settings
+):
+    # B12: the withdrawal stands whatever Stripe does; the card waits for the retry (C10).
+    method_id = saved_card.stripe_payment_method_id
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
-    with pytest.raises(Exception):  # noqa: B017 - any Stripe connection error
-        services.withdraw_saved_card(card=saved_card, source=ConsentSource.API, now=NOW)
-    assert SavedCard.objects.filter(pk=saved_card.pk).exists()
+    assert services.withdraw_saved_card(card=saved_card, source=ConsentSource.API, now=NOW) is False
+    card = SavedCard.objects.get(pk=saved_card.pk)
+    assert card.consent_withdrawn_at == NOW
+    latest = ConsentRecord.objects.latest_first().first()
+    assert (latest.purpose, latest.action) == (Purpose.SAVED_CARD, Action.WITHDRAWN)
+
+    settings.STRIPE_API_BASE = stripe_server  # Stripe is back: the nightly sweep finishes
+    result = purge_saved_cards_without_consent(now=NOW)
+    assert (result.examined, result.affected) == (1, 1)
+    assert not SavedCard.objects.exists()
+    assert stripe_api.v1.payment_methods.retrieve(method_id).customer is None
+
+
+def test_it_hides_a_withdrawn_card_still_waiting_for_stripe(saved_card, privacy_client):
+    SavedCard.objects.update(consent_withdrawn_at=NOW)
+    page = privacy_client("alice@example.fr").get("/vie-privee/consentements/").content.decode()
+    assert "•••• 4242" not in page
 
 
 def test_it_withdraws_from_the_privacy_space(saved_card, stripe_api, privacy_client):

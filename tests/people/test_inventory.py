@@ -65,7 +65,7 @@ def test_it_writes_no_retention_period_in_the_inventory_itself():
     assert not re.search(r"\d+\s*(months?|years?|mois|ans)\b", source)
 
 
-def test_it_reads_the_periods_from_settings(settings):
+def test_it_reads_the_periods_from_settings(settings, in_english):
     settings.RETENTION_MONTHS = {**settings.RETENTION_MONTHS, "technical_traces": 7}
     rule = inventory.get_field("people.TechnicalTrace", "ip_address").retention[0]
     assert rule.months == 7
@@ -118,7 +118,7 @@ def test_it_explains_every_legitimate_interest():
             assert str(purpose.legitimate_interest).strip(), purpose.label
 
 
-def test_it_names_the_transfer_of_audience_data_to_the_united_states():
+def test_it_names_the_transfer_of_audience_data_to_the_united_states(in_english):
     # C7, D2: Google Analytics sends data to Google LLC, under the EU-US DPF adequacy decision.
     google = next(r for r in inventory.recipients() if "Google LLC" in str(r.name))
     assert google.outside_eu

@@ -79,6 +79,7 @@ def test_it_covers_every_policy_in_the_nightly_schedule(settings):
         "accounting",
         "technical_traces",
         "saved_cards",
+        "saved_cards_without_consent",
         "opposition_list",
     }
 

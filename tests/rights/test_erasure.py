@@ -30,7 +30,7 @@ def seams(monkeypatch):
     monkeypatch.setattr(
         fulfilment,
         "stripe_delete_customer",
-        lambda *, customer_id: calls["stripe"].append(customer_id),
+        lambda *, customer_id, notification_id=None: calls["stripe"].append(customer_id),
     )
     return calls
 
@@ -227,7 +227,7 @@ def test_an_ended_legal_hold_does_not_block(holdings, erasure_dsr, bob, seams):
 
 
 def test_it_detaches_saved_cards_at_stripe(stripe_api, alice, erasure_dsr, bob, monkeypatch):
-    monkeypatch.setattr(fulfilment, "stripe_delete_customer", lambda *, customer_id: None)
+    monkeypatch.setattr(fulfilment, "stripe_delete_customer", lambda **kwargs: None)
     customer = stripe_api.v1.customers.create(params={"email": alice.email})
     method = stripe_api.v1.payment_methods.create(
         params={

@@ -1,0 +1,183 @@
+"""Completing, partially completing and refusing a request (A7, A8, B13)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from audit.models import AuditEvent
+from rights import services
+from rights.models import (
+    ActionRefused,
+    DataSubjectRequest,
+    OutcomeGround,
+    OutgoingEmail,
+    RequestStatus,
+)
+from tests.conftest import NOW
+
+
+def test_it_completes_through_the_fulfilment_hook_and_tells_the_person(make_dsr, bob, monkeypatch):
+    dsr = make_dsr(confirm=True)
+    calls = []
+    monkeypatch.setattr(services, "fulfil", lambda **kwargs: calls.append(kwargs))
+
+    services.complete_request(dsr=dsr, by=bob, now=NOW + timedelta(days=3))
+
+    dsr.refresh_from_db()
+    assert calls and calls[0]["dsr"].pk == dsr.pk and calls[0]["by"] == bob
+    assert dsr.status == RequestStatus.COMPLETED
+    assert dsr.closed_on == date(2026, 1, 18) and dsr.days_taken == 3
+    assert OutgoingEmail.objects.filter(template="request_completed").exists()
+    event = AuditEvent.objects.get(action="request.completed")
+    assert event.details["late"] is False and event.details["days_taken"] == 3
+
+
+def test_it_refuses_with_reasons_cnil_and_a_judicial_remedy(make_dsr, bob):
+    dsr = make_dsr(confirm=True, kind="erasure", details={"scope": "everything"})
+
+    services.refuse_request(
+        dsr=dsr,
+        ground=OutcomeGround.LEGAL_EXCEPTION,
+        reasons="Invoices are kept 10 years (Code de commerce L123-22).",
+        by=bob,
+        now=NOW,
+    )
+
+    dsr.refresh_from_db()
+    assert dsr.status == RequestStatus.REFUSED
+    email = OutgoingEmail.objects.get(template="request_refused")
+    for text in (email.body_text, email.body_html):
+        assert "Invoices are kept 10 years" in text
+        assert "CNIL" in text
+        assert "where you live, where you work" in text  # not only the CNIL (B13)
+        assert "judicial remedy" in text
+
+
+def test_it_partially_completes_with_reasons_and_remedies(make_dsr, bob):
+    dsr = make_dsr(confirm=True)
+
+    services.partially_complete_request(
+        dsr=dsr,
+        ground=OutcomeGround.RIGHTS_OF_OTHERS,
+        reasons="Messages from other participants are left out.",
+        by=bob,
+        now=NOW,
+    )
+
+    dsr.refresh_from_db()
+    assert dsr.status == RequestStatus.PARTIALLY_COMPLETED
+    email = OutgoingEmail.objects.get(template="request_partially_completed")
+    assert "Messages from other participants" in email.body_text
+    assert "CNIL" in email.body_text and "judicial remedy" in email.body_text
+
+
+@pytest.mark.parametrize("close", [services.refuse_request, services.partially_complete_request])
+def test_it_refuses_a_refusal_without_reasons(make_dsr, bob, close):
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="doit être motivé"):
+        close(dsr=dsr, ground=OutcomeGround.LEGAL_EXCEPTION, reasons="  ", by=bob, now=NOW)
+
+    dsr.refresh_from_db()
+    assert dsr.status == RequestStatus.OPEN
+    assert not OutgoingEmail.objects.filter(template__startswith="request_refused").exists()
+
+
+def test_it_refuses_a_refusal_without_a_ground(make_dsr, bob):
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="motif de la décision"):
+        services.refuse_request(dsr=dsr, ground="", reasons="Because", by=bob, now=NOW)
+
+
+def _earlier_request(make_dsr, *, days_before: int) -> None:
+    """The same person's earlier access request, withdrawn, `days_before` days before NOW."""
+    at = NOW - timedelta(days=days_before)
+    services.withdraw_request(dsr=make_dsr(confirm=True, now=at), now=at)
+
+
+@pytest.mark.parametrize("ground", [OutcomeGround.MANIFESTLY_UNFOUNDED, OutcomeGround.EXCESSIVE])
+def test_it_needs_documented_facts_for_unfounded_or_excessive(make_dsr, bob, ground):
+    _earlier_request(make_dsr, days_before=3)
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="faits documentés"):
+        services.refuse_request(dsr=dsr, ground=ground, reasons="Repetitive", by=bob, now=NOW)
+
+    services.refuse_request(
+        dsr=dsr,
+        ground=ground,
+        reasons="You asked for the same copy four times this week.",
+        facts="Identical access requests on 12, 13, 14 and 15 January; copy sent on the 12th.",
+        by=bob,
+        now=NOW,
+    )
+    dsr.refresh_from_db()
+    assert dsr.outcome_facts.startswith("Identical access requests")
+    # The facts document the decision; the email gives the reasons.
+    email = OutgoingEmail.objects.get(template="request_refused")
+    assert "four times" in email.body_text
+
+
+def test_it_refuses_excessive_for_a_request_13_months_after_the_last(make_dsr, bob):
+    # A8, EDPB § 185: a one-year interval is in any case too large to be "repetitive".
+    _earlier_request(make_dsr, days_before=396)
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="§.185"):
+        services.refuse_request(
+            dsr=dsr,
+            ground=OutcomeGround.EXCESSIVE,
+            reasons="You asked before.",
+            facts="An access request 13 months ago.",
+            by=bob,
+            now=NOW,
+        )
+    dsr.refresh_from_db()
+    assert dsr.status == RequestStatus.OPEN
+
+
+def test_it_refuses_excessive_for_a_first_request(make_dsr, bob):
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="§.185"):
+        services.refuse_request(
+            dsr=dsr,
+            ground=OutcomeGround.EXCESSIVE,
+            reasons="Too much work.",
+            facts="It is long to answer.",
+            by=bob,
+            now=NOW,
+        )
+
+
+def test_it_enforces_reasons_in_the_database_too(make_dsr):
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DataSubjectRequest.objects.filter(pk=dsr.pk).update(status=RequestStatus.REFUSED)
+
+
+def test_it_flags_a_late_refusal(make_dsr, bob):
+    dsr = make_dsr(confirm=True)  # due 16 Feb 2026
+
+    services.refuse_request(
+        dsr=dsr,
+        ground=OutcomeGround.NOT_APPLICABLE,
+        reasons="Not processed by Okasio.",
+        by=bob,
+        now=NOW + timedelta(days=40),
+    )
+
+    assert AuditEvent.objects.get(action="request.refused").details["late"] is True
+
+
+def test_it_refuses_to_close_twice(make_dsr, bob):
+    dsr = make_dsr(confirm=True)
+    services.complete_request(dsr=dsr, by=bob, now=NOW)
+
+    with pytest.raises(ActionRefused):
+        services.complete_request(dsr=dsr, by=bob, now=NOW)
