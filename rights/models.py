@@ -1056,7 +1056,12 @@ class LinkPurpose(models.TextChoices):
 
 class SecretLinkQuerySet(models.QuerySet):
     def find(self, purpose: LinkPurpose, token: str) -> SecretLink | None:
-        return self.filter(purpose=purpose, token_hash=hash_token(token)).first()
+        """The link with this token, and its request in the same query."""
+        return (
+            self.filter(purpose=purpose, token_hash=hash_token(token))
+            .select_related("request")
+            .first()
+        )
 
 
 class SecretLink(models.Model):

@@ -239,7 +239,6 @@ def submit_request(
         _join_existing(dsr, language=language, now=now)
         return dsr
     dsr.add_step(StepKind.RECEIVED, now=now)
-    dsr.audit("request.submitted", now=now, actor_type=ActorType.PERSON, channel=Channel.PORTAL)
     _, token = SecretLink.issue(
         purpose=LinkPurpose.CONFIRM, request=dsr, expires_at=dsr.confirmation_expires_at(), now=now
     )
@@ -251,6 +250,8 @@ def submit_request(
         dsr=dsr,
         now=now,
     )
+    # Last: every intake waits for the audit log's lock, held from here to the commit.
+    dsr.audit("request.submitted", now=now, actor_type=ActorType.PERSON, channel=Channel.PORTAL)
     return dsr
 
 
@@ -261,7 +262,6 @@ def _join_existing(dsr: DataSubjectRequest, *, language: str, now: datetime) -> 
     waits for confirmation, a tracker link after), so a lost first email is not a dead end.
     """
     dsr.add_step(StepKind.JOINED, now=now)
-    dsr.audit("request.joined", now=now, actor_type=ActorType.PERSON)
     if dsr.status == RequestStatus.SUBMITTED:
         _, token = SecretLink.issue(
             purpose=LinkPurpose.CONFIRM,
@@ -281,6 +281,7 @@ def _join_existing(dsr: DataSubjectRequest, *, language: str, now: datetime) -> 
         dsr=dsr,
         now=now,
     )
+    dsr.audit("request.joined", now=now, actor_type=ActorType.PERSON)
 
 
 @transaction.atomic
