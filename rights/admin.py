@@ -42,7 +42,7 @@ from audit.models import AuditEvent
 from audit.services import record_event
 from people import inventory
 from people.views import is_dpo
-from rights import accountability, deadlines, services
+from rights import accountability, deadlines, fulfilment, services
 from rights import forms as action_forms
 from rights.models import (
     ACTIVE_STATUSES,
@@ -51,11 +51,18 @@ from rights.models import (
     ActionRefused,
     Channel,
     DataSubjectRequest,
+    ErasureLedger,
+    Export,
+    ObjectionDecision,
+    ObjectionTarget,
     OutgoingEmail,
     RecipientNotification,
+    RequestKind,
     RequestPause,
     RequestStatus,
     RequestStep,
+    Restriction,
+    RestrictionCase,
     validate_details,
 )
 
@@ -238,6 +245,14 @@ class Action:
     # Statuses in which the action is offered (the model method has the final word).
     statuses: tuple[str, ...] = tuple(ACTIVE_STATUSES)
     danger: bool = False
+    # The rights it applies to (all when empty), and whether this request needs it now.
+    kinds: tuple[str, ...] = ()
+    offered: Callable[[DataSubjectRequest], bool] = lambda dsr: True
+    # Shown in the actions list (False: a button elsewhere on the page).
+    listed: bool = True
+
+    def applies_to(self, dsr: DataSubjectRequest) -> bool:
+        return (not self.kinds or dsr.kind in self.kinds) and dsr.status in self.statuses
 
 
 def _assign(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
@@ -280,6 +295,61 @@ def _refuse(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
     services.refuse_request(dsr=dsr, by=by, now=now, **data)
 
 
+def _prepare_export(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.prepare_export(dsr=dsr, by=by, now=now)
+
+
+def _rectify(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.rectify(dsr=dsr, by=by, now=now, **data)
+
+
+def _erase(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.erase(dsr=dsr, by=by, now=now)
+
+
+def _restrict(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.restrict(dsr=dsr, case=data["case"], by=by, now=now)
+
+
+def _lift(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.lift_request_restrictions(dsr=dsr, by=by, now=now)
+
+
+def _stop_marketing(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.stop_marketing(dsr=dsr, by=by, now=now)
+
+
+def _suspend(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.suspend_objected_processing(dsr=dsr, by=by, now=now)
+
+
+def _decide(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.decide_objection_request(
+        dsr=dsr,
+        upheld=data["decision"] == "upheld",
+        compelling_grounds=data["compelling_grounds"],
+        by=by,
+        now=now,
+    )
+
+
+def _notified(*, dsr: DataSubjectRequest, data: dict, by: Any, now: Any) -> None:
+    fulfilment.mark_recipient_notified(
+        dsr=dsr, notification_id=data["notification"], by=by, now=now
+    )
+
+
+def _objection_target(dsr: DataSubjectRequest) -> str:
+    return (dsr.details or {}).get("target", "")
+
+
+def _not_suspended(dsr: DataSubjectRequest) -> bool:
+    return _objection_target(dsr) != ObjectionTarget.MARKETING and not dsr.restrictions.exists()
+
+
+EVERY_STATUS = tuple(RequestStatus.values)
+WORKING = (RequestStatus.OPEN, RequestStatus.IN_PROGRESS)
+
 ACTIONS: dict[str, Action] = {
     "assign-me": Action(_("Assign to me"), action_forms.ConfirmForm, _assign_me, _("Assigned.")),
     "assign": Action(_("Assign"), action_forms.AssignForm, _assign, _("Assigned.")),
@@ -310,11 +380,90 @@ ACTIONS: dict[str, Action] = {
         _("Extended; the person was told the reasons and the new deadline."),
     ),
     "message": Action(_("Send a message"), action_forms.MessageForm, _message, _("Message sent.")),
+    # Each right's own work (rights.fulfilment); each answers the request.
+    "prepare-export": Action(
+        _("Prepare the export"),
+        action_forms.ConfirmForm,
+        _prepare_export,
+        _(
+            "The export is being built. When it is ready, the person is emailed a download "
+            "link and the request is completed."
+        ),
+        statuses=WORKING,
+        kinds=(RequestKind.ACCESS, RequestKind.PORTABILITY),
+    ),
+    "rectify": Action(
+        _("Apply the corrections"),
+        action_forms.RectifyForm,
+        _rectify,
+        _("Corrections applied; the request is closed and the person was told."),
+        kinds=(RequestKind.RECTIFICATION,),
+        offered=lambda dsr: bool(fulfilment.rectification_diff(dsr=dsr)),
+    ),
+    "erase": Action(
+        _("Execute the erasure"),
+        action_forms.ConfirmForm,
+        _erase,
+        _("Erasure executed; the person was told what was erased and what is kept."),
+        danger=True,
+        kinds=(RequestKind.ERASURE,),
+    ),
+    "restrict": Action(
+        _("Restrict the processing"),
+        action_forms.RestrictForm,
+        _restrict,
+        _("The person's data are restricted; the request is completed and the person was told."),
+        kinds=(RequestKind.RESTRICTION,),
+    ),
+    "stop-marketing": Action(
+        _("Stop the marketing"),
+        action_forms.ConfirmForm,
+        _stop_marketing,
+        _("Marketing stopped; the request is completed and the person was told."),
+        kinds=(RequestKind.OBJECTION,),
+        offered=lambda dsr: _objection_target(dsr) == ObjectionTarget.MARKETING,
+    ),
+    "suspend": Action(
+        _("Suspend the processing while we examine the objection"),
+        action_forms.ConfirmForm,
+        _suspend,
+        _("Processing suspended (GDPR 18(1)(d)) while the objection is examined."),
+        kinds=(RequestKind.OBJECTION,),
+        offered=_not_suspended,
+    ),
+    "decide": Action(
+        _("Decide on the objection"),
+        action_forms.DecideObjectionForm,
+        _decide,
+        _("Objection decided; the person was told."),
+        kinds=(RequestKind.OBJECTION,),
+        offered=lambda dsr: _objection_target(dsr) != ObjectionTarget.MARKETING,
+    ),
+    "lift": Action(
+        _("Lift the restriction (the person is told first)"),
+        action_forms.ConfirmForm,
+        _lift,
+        _("The person was told, then the restriction was lifted."),
+        statuses=EVERY_STATUS,
+        danger=True,
+        offered=lambda dsr: dsr.restrictions.active().exists(),
+    ),
+    "notified": Action(
+        _("Mark as told"),
+        action_forms.NotifiedForm,
+        _notified,
+        _("Recipient marked as told."),
+        statuses=EVERY_STATUS,
+        listed=False,
+    ),
+    # Closing by hand: only what the actions above do not cover (services.fulfil checks).
     "complete": Action(
         _("Complete"),
         action_forms.ConfirmForm,
         _complete,
         _("Request completed; the person was told."),
+        kinds=(RequestKind.RECTIFICATION,),
+        offered=lambda dsr: not fulfilment.work_left(dsr),
     ),
     "partial": Action(
         _("Partially complete"),
@@ -322,6 +471,8 @@ ACTIONS: dict[str, Action] = {
         _partial,
         _("Request partially completed; the person was told the reasons and remedies."),
         danger=True,
+        kinds=(RequestKind.RECTIFICATION,),
+        offered=lambda dsr: not fulfilment.work_left(dsr),
     ),
     "refuse": Action(
         _("Refuse"),
@@ -525,17 +676,19 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         actions = []
         if can_act:
             for slug, action in ACTIONS.items():
-                if dsr.status not in action.statuses:
+                if not (action.listed and action.applies_to(dsr) and action.offered(dsr)):
                     continue
-                form = action.form(prefix=slug, initial=self._initial(slug, dsr, request))
+                form = action.form(
+                    prefix=slug,
+                    initial=self._initial(slug, dsr, request),
+                    **self._form_kwargs(slug, dsr),
+                )
                 actions.append(
                     {
                         "slug": slug,
                         "action": action,
                         "form": form,
-                        "url": reverse(
-                            "admin:rights_datasubjectrequest_action", args=[dsr.pk, slug]
-                        ),
+                        "url": _action_url(dsr, slug),
                     }
                 )
         return {
@@ -551,13 +704,48 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             "notifications": dsr.recipient_notifications.all(),
             "request_actions": actions,
             "extension_closed": dsr.is_active and not dsr.is_extended and today > dsr.due_on,
+            "fulfilment": self._fulfilment(dsr),
+            "pending_notifications": dsr.recipient_notifications.pending().count(),
+            "notified_url": _action_url(dsr, "notified") if can_act else "",
         }
+
+    def _fulfilment(self, dsr: DataSubjectRequest) -> dict[str, Any]:
+        """What the request's right needs, for the page: the export, the corrections, the
+        erasure plan, the restriction, the objection."""
+        now = timezone.now()
+        info: dict[str, Any] = {"kind": dsr.kind}
+        if dsr.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY):
+            info["exports"] = dsr.exports.order_by("-created_at")
+        elif dsr.kind == RequestKind.RECTIFICATION:
+            info["changes"] = fulfilment.rectification_diff(dsr=dsr)
+        elif dsr.kind == RequestKind.ERASURE:
+            info["ledger"] = ErasureLedger.objects.filter(request_code=dsr.code).first()
+            person = fulfilment.person_of(dsr)
+            if dsr.is_active and person is not None:
+                info["plan"] = fulfilment.erasure_plan(person=person, now=now)
+                info["legal_hold"] = person.legal_holds.active(now=now).exists()
+        elif dsr.kind == RequestKind.RESTRICTION:
+            case = fulfilment.requested_restriction_case(dsr)
+            info["requested_case"] = RestrictionCase(case).label if case else ""
+        elif dsr.kind == RequestKind.OBJECTION:
+            target = _objection_target(dsr)
+            info["target"] = ObjectionTarget(target).label if target else ""
+            info["decision"] = getattr(dsr, "objection_decision", None)
+        info["restrictions"] = dsr.restrictions.all()
+        return info
+
+    def _form_kwargs(self, slug: str, dsr: DataSubjectRequest) -> dict[str, Any]:
+        if slug == "rectify":
+            return {"changes": fulfilment.rectification_diff(dsr=dsr)}
+        return {}
 
     def _initial(self, slug: str, dsr: DataSubjectRequest, request: HttpRequest) -> dict:
         if slug == "assign":
             return {"assignee": dsr.assignee_id}
         if slug == "ask":
             return {"pause_clock": True}
+        if slug == "restrict":
+            return {"case": fulfilment.requested_restriction_case(dsr)}
         return {}
 
     # --- Custom URLs: actions (POST), the dashboard, the register (DPO only)
@@ -596,8 +784,10 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
         dsr = self.get_object(request, unquote(object_id))
         if spec is None or dsr is None:
             raise Http404
-        form = spec.form(request.POST, prefix=action)
-        if not form.is_valid():
+        form = spec.form(request.POST, prefix=action, **self._form_kwargs(action, dsr))
+        if not spec.applies_to(dsr):
+            messages.error(request, _("This action does not apply to this request."))
+        elif not form.is_valid():
             messages.error(request, _("Check the form: %(errors)s") % {"errors": _errors(form)})
         else:
             try:
@@ -606,6 +796,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 messages.error(request, exc.message)
             else:
                 messages.success(request, spec.done)
+                _warn_pending_notifications(request, dsr)
         return redirect("admin:rights_datasubjectrequest_change", dsr.pk)
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
@@ -642,6 +833,28 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             _chain(header, rows),
             content_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+
+def _action_url(dsr: DataSubjectRequest, slug: str) -> str:
+    return reverse("admin:rights_datasubjectrequest_action", args=[dsr.pk, slug])
+
+
+def _warn_pending_notifications(request: HttpRequest, dsr: DataSubjectRequest) -> None:
+    """A closed request whose recipients are not all told yet (GDPR 19; B6): say so."""
+    dsr.refresh_from_db(fields=["status"])
+    pending = dsr.recipient_notifications.pending().count()
+    if pending and not dsr.is_active:
+        messages.warning(
+            request,
+            ngettext(
+                "The request is closed, but %(n)d recipient is still to be told of the change "
+                "(GDPR 19): mark it as told once done.",
+                "The request is closed, but %(n)d recipients are still to be told of the "
+                "change (GDPR 19): mark each as told once done.",
+                pending,
+            )
+            % {"n": pending},
         )
 
 
@@ -723,3 +936,70 @@ class RecipientNotificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# --- What fulfilment produced: read-only lists for the DPO group ----------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by the request's actions: no add, no change, no delete (STYLE 15)."""
+
+    actions = None
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Export)
+class ExportAdmin(ReadOnlyAdmin):
+    list_display = ["code", "request", "kind", "size", "created_at", "expires_at", "downloaded_at"]
+    list_filter = ["kind"]
+    list_select_related = ["request"]
+    search_fields = ["=code", "request__email"]
+    raw_id_fields = ["request"]
+    exclude = ["file_path"]  # never a path to the person's file on screen
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [name for name in super().get_readonly_fields(request, obj) if name != "file_path"]
+
+
+@admin.register(ErasureLedger)
+class ErasureLedgerAdmin(ReadOnlyAdmin):
+    list_display = ["request_code", "executed_at", "last_reapplied_at"]
+    search_fields = ["=request_code", "=subject_hash"]
+    date_hierarchy = "executed_at"
+
+
+@admin.register(Restriction)
+class RestrictionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "code",
+        "person",
+        "case",
+        "request",
+        "started_at",
+        "lift_notice_at",
+        "lifted_at",
+    ]
+    list_filter = ["case", ("lifted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["person", "request"]
+    search_fields = ["=code", "person__email"]
+    raw_id_fields = ["person", "request"]
+
+
+@admin.register(ObjectionDecision)
+class ObjectionDecisionAdmin(ReadOnlyAdmin):
+    list_display = ["request", "upheld", "decided_at", "decided_by"]
+    list_filter = ["upheld"]
+    list_select_related = ["request", "decided_by"]
+    search_fields = ["request__email"]
+    raw_id_fields = ["request"]

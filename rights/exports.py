@@ -399,7 +399,8 @@ def export_path(export: Export) -> Path:
 
 
 def build_export(*, dsr: DataSubjectRequest, now: datetime) -> Export:
-    """Build the ZIP of an access or portability request, record it, email a download link.
+    """Build the ZIP of an access or portability request, record it, complete the request
+    (if still open) and email a download link: that email is the answer.
 
     The file is written first; the `Export` row, the audit event and the email are written
     in one transaction after it (a failed build leaves no row and no file).
@@ -445,15 +446,31 @@ def build_export(*, dsr: DataSubjectRequest, now: datetime) -> Export:
             rows=sum(f.rows for f in files),
             files=len(files),
         )
-        send_download_link(dsr=dsr, now=now)
+        completed = complete_with_export(dsr=dsr, now=now)
+        send_download_link(dsr=completed or dsr, now=now, answers_request=completed is not None)
     return export
 
 
+def complete_with_export(*, dsr: DataSubjectRequest, now: datetime) -> DataSubjectRequest | None:
+    """The export is the answer to an access or portability request (A9): complete the
+    request if it is still open and return it; None if it was closed meanwhile (withdrawn,
+    refused) or already answered by an earlier export.
+    """
+    dsr = DataSubjectRequest.objects.select_for_update().get(pk=dsr.pk)
+    if not dsr.is_active:
+        return None
+    dsr.mark_completed(by=None, now=now)
+    return dsr
+
+
 @transaction.atomic
-def send_download_link(*, dsr: DataSubjectRequest, now: datetime) -> bool:
+def send_download_link(
+    *, dsr: DataSubjectRequest, now: datetime, answers_request: bool = False
+) -> bool:
     """Email a single-use download link for the request's export; False when none is
     available (never built, or expired). The email proves the person still holds the
-    address (the tracker's own link may have been forwarded).
+    address (the tracker's own link may have been forwarded). When it `answers_request`
+    (the export completed it), it also carries the tracker link and the remedies.
     """
     export = dsr.exports.available(now=now).order_by("-created_at").first()
     if export is None:
@@ -470,12 +487,18 @@ def send_download_link(*, dsr: DataSubjectRequest, now: datetime) -> bool:
             dsr,
             export=export,
             download_url=url,
+            tracker_url=_tracker_url(dsr, now=now) if answers_request else "",
         ),
         dsr=dsr,
         now=now,
     )
     dsr.audit("export.link_sent", now=now)
     return True
+
+
+def _tracker_url(dsr: DataSubjectRequest, *, now: datetime) -> str:
+    _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+    return services._tracker_url(dsr, token)
 
 
 @transaction.atomic

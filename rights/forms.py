@@ -274,3 +274,57 @@ class OutcomeForm(forms.Form):
         _("Documented facts"),
         help_text=_("Required for a manifestly unfounded or excessive request (GDPR 12(5))."),
     )
+
+
+# --- The right-specific actions (rights.fulfilment, "The request page") -----------------
+
+
+class RectifyForm(forms.Form):
+    """One checkbox per proposed correction (all ticked): untick to reject one, with reasons."""
+
+    accepted = forms.MultipleChoiceField(
+        label=_("Corrections to apply"),
+        choices=[(name, name) for name in RECTIFIABLE_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    ground = _optional_choice(
+        _("Ground for the corrections rejected"),
+        OutcomeGround.choices,
+        help_text=_("Required when you reject a correction."),
+    )
+    reasons = _optional_text(
+        _("Reasons for the corrections rejected, sent to the person"),
+        help_text=_("Required when you reject a correction (GDPR 12(4))."),
+    )
+
+    def __init__(self, *args: Any, changes: list | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if changes is not None:
+            self.fields["accepted"].choices = [
+                (c.field, f"{c.label}: {c.current or '—'} → {c.proposed}") for c in changes
+            ]
+            self.fields["accepted"].initial = [c.field for c in changes]
+
+
+class RestrictForm(forms.Form):
+    case = _optional_choice(_("Case of GDPR 18(1)"), RestrictionCase.choices)
+
+
+class DecideObjectionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("upheld", _("Uphold the objection")), ("refused", _("Refuse the objection"))],
+        widget=forms.RadioSelect,
+    )
+    compelling_grounds = _optional_text(
+        _("Compelling legitimate grounds, sent to the person"),
+        help_text=_(
+            "Required to refuse: the grounds that override the person's interests, rights "
+            "and freedoms, or the legal claims (GDPR 21(1)). The burden of proof is ours."
+        ),
+    )
+
+
+class NotifiedForm(forms.Form):
+    notification = forms.IntegerField(widget=forms.HiddenInput)

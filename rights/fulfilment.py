@@ -1,13 +1,15 @@
-"""The work behind "complete" for rectification, erasure, restriction and objection.
+"""The work each right needs: rectification, erasure, restriction and objection, and the
+DPO's action per right on the request page.
 
-Access and portability are in `rights/exports.py`. These workflows are called by the back
-office's `complete` step and by Celery tasks; each takes keyword-only arguments and `now`
-(STYLE 3). They read the inventory (people/inventory.py) for everything they need to know
-about fields: labels, recipients, what erasure does, how long what is kept is kept and why.
-None of them changes the request's status: `complete` does, after calling them.
+Access and portability exports are in `rights/exports.py`. The workflows of the first
+sections do one right's work and never change the request's status; each takes
+keyword-only arguments and `now` (STYLE 3). They read the inventory (people/inventory.py)
+for everything they need to know about fields: labels, recipients, what erasure does, how
+long what is kept is kept and why. The last section, "The request page", holds one action
+per right: it calls them, then closes the request and tells the person.
 
-They live here rather than in `rights/services.py`, which holds the intake and the outbox:
-one module per stage of a request keeps both readable.
+They live here rather than in `rights/services.py`, which holds the intake, the outbox and
+the generic back-office actions: one module per stage of a request keeps both readable.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import validate_email
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -40,16 +44,20 @@ from people import inventory
 from people import stripe as people_stripe
 from people.inventory import Category, Erasure, Field, Recipient, Retention
 from people.models import Person
-from rights import services, tasks
+from rights import exports, services, tasks
 from rights.deadlines import add_months
 from rights.models import (
     RECTIFIABLE_FIELDS,
+    ActionRefused,
     DataSubjectRequest,
     ErasureKeptRow,
     ErasureLedger,
     NotificationStatus,
     ObjectionDecision,
+    OutcomeGround,
     RecipientNotification,
+    RequestKind,
+    RequestStatus,
     Restriction,
     RestrictionCase,
 )
@@ -809,3 +817,281 @@ def decide_objection(
         for restriction in dsr.restrictions.active().filter(case=RestrictionCase.OBJECTION_PENDING):
             lift_restriction(restriction=restriction, by=by, now=now)
     return decision
+
+
+# --- The request page: one action per right, each answering the request -------------------
+# Called by the back office (rights/admin.py). Each locks the request, does the right's work
+# with the functions above, closes the request through its model method (status, the step
+# the person sees, the audit event) and tells the person through the outbox, all in one
+# transaction. What the rules refuse raises ActionRefused with a message for the DPO, and
+# then nothing is done. Access and portability close when their export is built
+# (rights.exports.build_export).
+
+
+def _require(dsr: DataSubjectRequest, *kinds: RequestKind) -> None:
+    if dsr.kind not in kinds:
+        raise ActionRefused(_("This action does not apply to a request of this kind."))
+    dsr._require_active()
+
+
+def _start_if_open(dsr: DataSubjectRequest, *, by: AbstractBaseUser, now: datetime) -> None:
+    """The work starts with the action: the person sees the step (the answer's email follows)."""
+    if dsr.status == RequestStatus.OPEN:
+        dsr.start(by=by, now=now)
+
+
+@transaction.atomic
+def prepare_export(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> None:
+    """Access or portability: build the export in a worker. When it is built, the person is
+    emailed a download link and the request is completed (rights.exports.build_export).
+    """
+    dsr = services._locked(dsr)
+    _require(dsr, RequestKind.ACCESS, RequestKind.PORTABILITY)
+    _start_if_open(dsr, by=by, now=now)
+    exports.start_export(dsr=dsr, now=now)
+
+
+@transaction.atomic
+def rectify(
+    *,
+    dsr: DataSubjectRequest,
+    accepted: Iterable[str],
+    by: AbstractBaseUser,
+    now: datetime,
+    ground: str = "",
+    reasons: str = "",
+) -> list[FieldChange]:
+    """Apply the corrections the DPO accepted and close the request: completed when all were
+    accepted, partially completed when some were rejected, refused when none was; a rejection
+    needs a ground and reasons, which the person receives with the remedies (A7).
+    Return the changes applied.
+    """
+    dsr = services._locked(dsr)
+    _require(dsr, RequestKind.RECTIFICATION)
+    diff = rectification_diff(dsr=dsr)
+    if not diff:
+        raise ActionRefused(
+            _("No correction left to apply: the record already holds the proposed values.")
+        )
+    accepted = set(accepted)
+    rejected = [c for c in diff if c.field not in accepted]
+    reasons = (reasons or "").strip()
+    if rejected:
+        if not reasons:
+            raise ActionRefused(_("Give the person the reasons for the corrections you reject."))
+        with translation.override(dsr.language):
+            labels = ", ".join(str(inventory.get_field(Person, c.field).label) for c in rejected)
+            reasons = gettext("Not corrected: %(fields)s.") % {"fields": labels} + "\n\n" + reasons
+    try:
+        changes = apply_rectification(dsr=dsr, accepted=accepted, by=by, now=now)
+    except ValidationError as exc:
+        raise ActionRefused(" ".join(exc.messages)) from exc
+    if not changes:
+        dsr.refuse(ground=ground, reasons=reasons, facts="", by=by, now=now)
+        services._tell_person(dsr, "request_refused", now=now)
+    elif rejected:
+        dsr.mark_partially_completed(ground=ground, reasons=reasons, facts="", by=by, now=now)
+        services._tell_person(dsr, "request_partially_completed", now=now)
+    else:
+        dsr.mark_completed(by=by, now=now)
+        services._tell_person(dsr, "request_completed", now=now)
+    return changes
+
+
+def person_of(dsr: DataSubjectRequest) -> Person | None:
+    return Person.objects.with_email(dsr.email).first()
+
+
+def kept_reasons(kept: list[KeptData], *, language: str) -> str:
+    """What erasure kept, until when and why, in the person's language: the reasons of a
+    partially completed erasure (the same sentences as the erasure email)."""
+    with translation.override(language):
+        return render_to_string("rights/_kept.txt", {"kept": kept}).strip()
+
+
+@transaction.atomic
+def erase(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> ErasureResult:
+    """Execute the erasure of the request's person and close the request: completed, or
+    partially completed when the law keeps something (the kept data, until when and why, are
+    the reasons; B4, A7). The erasure email tells the person both, with the remedies.
+
+    Someone we hold no record about is still put on the opposition list and told we held
+    nothing to erase. Raise ActionRefused, doing nothing, under an active legal hold.
+    """
+    dsr = services._locked(dsr)
+    _require(dsr, RequestKind.ERASURE)
+    person = person_of(dsr)
+    if person is None:
+        consent_forget_subject(email=dsr.email, now=now)
+        result = ErasureResult(plan=[], erased=[], kept=[], notifications=[])
+        dsr.audit("erasure.executed", now=now, actor_user=by, rows={})
+        services.queue_email(
+            template="erasure_done",
+            to=dsr.email,
+            language=dsr.language,
+            context=services._email_context(dsr, erased=[], kept=[]),
+            dsr=dsr,
+            now=now,
+        )
+    else:
+        try:
+            result = execute_erasure(dsr=dsr, person=person, by=by, now=now)
+        except ErasureBlocked as exc:
+            raise ActionRefused(
+                _(
+                    "An active legal hold covers this person: nothing was erased. Refuse the "
+                    "erasure with its reasons (GDPR 17(3)(e)), or wait for the hold to end."
+                )
+            ) from exc
+    if result.kept:
+        dsr.mark_partially_completed(
+            ground=OutcomeGround.LEGAL_EXCEPTION,
+            reasons=kept_reasons(result.kept, language=dsr.language),
+            facts="",
+            by=by,
+            now=now,
+        )
+    else:
+        dsr.mark_completed(by=by, now=now)
+    return result
+
+
+def requested_restriction_case(dsr: DataSubjectRequest) -> str:
+    """The case of 18(1) the person chose (the DPO confirms or corrects it)."""
+    return (dsr.details or {}).get("case", "")
+
+
+@transaction.atomic
+def restrict(
+    *, dsr: DataSubjectRequest, case: str, by: AbstractBaseUser, now: datetime
+) -> Restriction:
+    """Restrict the person's data for `case` (stored, not used), list the recipients to tell
+    (Art. 19) and complete the request. Lifting it later tells the person first."""
+    dsr = services._locked(dsr)
+    _require(dsr, RequestKind.RESTRICTION)
+    if case not in RestrictionCase.values:
+        raise ActionRefused(_("Choose the case of GDPR 18(1) that applies."))
+    person = person_of(dsr)
+    if person is None:
+        raise ActionRefused(
+            _("We hold no record for this address: there is nothing to restrict. Tell the person.")
+        )
+    restriction = restrict_processing(person=person, case=case, by=by, now=now, dsr=dsr)
+    dsr.mark_completed(by=by, now=now)
+    services._tell_person(dsr, "request_completed", now=now)
+    return restriction
+
+
+@transaction.atomic
+def lift_request_restrictions(
+    *, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime
+) -> int:
+    """Lift the restrictions this request put in place, each after telling the person
+    (18(3)); return how many. Also for a closed request: lifting comes later."""
+    dsr = services._locked(dsr)
+    restrictions = list(dsr.restrictions.active())
+    if not restrictions:
+        raise ActionRefused(_("No active restriction comes from this request."))
+    for restriction in restrictions:
+        lift_restriction(restriction=restriction, by=by, now=now)
+    dsr.audit("request.restriction_lifted", now=now, actor_user=by, count=len(restrictions))
+    return len(restrictions)
+
+
+@transaction.atomic
+def stop_marketing(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> None:
+    """An objection to marketing: stopped at once, no reason asked (B9); completed."""
+    dsr = services._locked(dsr)
+    _require(dsr, RequestKind.OBJECTION)
+    object_to_marketing(dsr=dsr, now=now)
+    dsr.mark_completed(by=by, now=now)
+    services._tell_person(dsr, "request_completed", now=now)
+
+
+@transaction.atomic
+def suspend_objected_processing(
+    *, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime
+) -> Restriction:
+    """An objection to legitimate-interest processing: suspend it while we examine it
+    (18(1)(d); B8). The request stays in progress until the decision."""
+    dsr = services._locked(dsr)
+    _require(dsr, RequestKind.OBJECTION)
+    restriction = suspend_for_objection(dsr=dsr, by=by, now=now)
+    if restriction is None:
+        raise ActionRefused(
+            _("We hold no record for this address: there is nothing to suspend. Tell the person.")
+        )
+    _start_if_open(dsr, by=by, now=now)
+    return restriction
+
+
+@transaction.atomic
+def decide_objection_request(
+    *,
+    dsr: DataSubjectRequest,
+    upheld: bool,
+    compelling_grounds: str,
+    by: AbstractBaseUser,
+    now: datetime,
+) -> ObjectionDecision:
+    """Decide an objection to legitimate-interest processing and answer it (B8): upheld, the
+    request is completed (the processing stays stopped); refused, the compelling legitimate
+    grounds are recorded and sent to the person as the reasons, with the remedies (A7)."""
+    dsr = services._locked(dsr)
+    _require(dsr, RequestKind.OBJECTION)
+    if hasattr(dsr, "objection_decision"):
+        raise ActionRefused(_("This objection was already decided."))
+    try:
+        decision = decide_objection(
+            dsr=dsr, upheld=upheld, compelling_grounds=compelling_grounds, by=by, now=now
+        )
+    except ValidationError as exc:
+        raise ActionRefused(" ".join(exc.messages)) from exc
+    if upheld:
+        dsr.mark_completed(by=by, now=now)
+        services._tell_person(dsr, "request_completed", now=now)
+    else:
+        dsr.refuse(
+            ground=OutcomeGround.LEGAL_EXCEPTION,
+            reasons=decision.compelling_grounds,
+            facts="",
+            by=by,
+            now=now,
+        )
+        services._tell_person(dsr, "request_refused", now=now)
+    return decision
+
+
+@transaction.atomic
+def mark_recipient_notified(
+    *, dsr: DataSubjectRequest, notification_id: int, by: AbstractBaseUser, now: datetime
+) -> RecipientNotification:
+    """The DPO told one recipient (Art. 19): record when. Also for a closed request."""
+    notification = (
+        dsr.recipient_notifications.select_for_update().filter(pk=notification_id).first()
+    )
+    if notification is None or notification.status != NotificationStatus.PENDING:
+        raise ActionRefused(_("This recipient is not waiting to be told."))
+    notification.mark_sent(by=by, now=now)
+    return notification
+
+
+def work_left(dsr: DataSubjectRequest) -> str:
+    """What must still be done before the request can be closed as (partially) completed by
+    hand, or "" when nothing is: each right's own action does its work (and closes the
+    request), so no request is answered without it."""
+    if dsr.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY):
+        if not dsr.exports.exists():
+            return _("Prepare the export first: the request is completed when it is built.")
+    elif dsr.kind == RequestKind.RECTIFICATION:
+        if rectification_diff(dsr=dsr):
+            return _("Accept or reject the proposed corrections first.")
+    elif dsr.kind == RequestKind.ERASURE:
+        if not ErasureLedger.objects.filter(request_code=dsr.code).exists():
+            return _("Execute the erasure first, or refuse it with its reasons.")
+    elif dsr.kind == RequestKind.RESTRICTION:
+        if not dsr.restrictions.exists():
+            return _("Restrict the processing first.")
+    elif dsr.kind == RequestKind.OBJECTION and not hasattr(dsr, "objection_decision"):
+        return _("Stop the marketing, or decide on the objection, first.")
+    return ""

@@ -30,6 +30,7 @@ from audit.models import ActorType
 from audit.services import record_event
 from rights import deadlines, emails, tasks
 from rights.models import (
+    ActionRefused,
     Channel,
     DataSubjectRequest,
     EmailStatus,
@@ -672,8 +673,19 @@ def send_message(
 
 
 def fulfil(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> None:
-    """The right-specific work done when a request is completed (the access package, the
-    erasure...). The fulfilment issue plugs it in here; for now there is nothing to do."""
+    """Before a request is closed by hand as completed or partially completed: check that
+    its right's work is done; raise ActionRefused saying what to do otherwise.
+
+    Each right has its own action on the request page, which does the work and answers the
+    request (rights.fulfilment, "The request page"; access and portability complete when
+    their export is built). Closing by hand is left for what those actions do not cover,
+    such as a rectification the person described in words and the DPO made in the record.
+    """
+    from rights import fulfilment  # it imports this module
+
+    missing = fulfilment.work_left(dsr)
+    if missing:
+        raise ActionRefused(missing)
 
 
 @transaction.atomic

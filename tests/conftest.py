@@ -134,6 +134,28 @@ def bob(db, django_user_model):
 
 
 @pytest.fixture
+def fresh_dpo(db, django_user_model):
+    """bob, in a DPO group with its permissions, all made here: for transactional tests (a
+    live server, the real worker), where the rows the migrations created are not always
+    back after another transactional test (the serialised rollback under Playwright)."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.auth.models import Group, Permission
+
+    for app_config in apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    group, _ = Group.objects.get_or_create(name="DPO")
+    group.permissions.add(
+        *Permission.objects.filter(content_type__app_label="rights", codename__startswith="view_")
+    )
+    user = django_user_model.objects.create_user(
+        "bob", "bob@okasio.fr", "bob-password-123", is_staff=True
+    )
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
 def charlie(db, django_user_model):
     return django_user_model.objects.create_user(
         "charlie", "charlie@okasio.fr", "charlie-password-123", is_staff=True

@@ -8,34 +8,12 @@ import contextlib
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
-from django_otp.oath import totp
 
 from rights import services
 from rights.models import DataSubjectRequest, LinkPurpose, SecretLink
+from tests.e2e.conftest import log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def dpo(django_user_model):
-    """bob, in a DPO group with its permissions, made here: after another transactional
-    test, the rows the migrations created are not always back when Playwright's fixtures
-    are in play (the serialised rollback), so this test does not rely on them."""
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
-    for app_config in apps.get_app_configs():
-        create_permissions(app_config, verbosity=0)
-    group, _ = Group.objects.get_or_create(name="DPO")
-    group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="rights", codename__startswith="view_")
-    )
-    user = django_user_model.objects.create_user(
-        "bob", "bob@okasio.fr", "bob-password-123", is_staff=True
-    )
-    user.groups.add(group)
-    return user
 
 
 def test_it_extends_a_request_from_the_queue(live_server, dpo, make_totp_device, page):
@@ -56,19 +34,7 @@ def test_it_extends_a_request_from_the_queue(live_server, dpo, make_totp_device,
     )
     _, dsr, tracker_token = services.confirm_request(token=confirm, now=now)
 
-    page.goto(live_server.url + "/admin/")
-    # django-otp lists a user's devices once it knows the user: password first...
-    page.locator("input[name=username]").fill("bob")
-    page.locator("input[name=password]").fill("bob-password-123")
-    page.locator("input[type=submit]").first.click()
-    page.wait_for_load_state()
-    # ...then the device and the code it shows now.
-    page.locator("select[name=otp_device]").select_option(device.persistent_id)
-    page.locator("input[name=password]").fill("bob-password-123")
-    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
-    page.locator("input[name=otp_token]").fill(f"{code:06d}")
-    page.locator("input[type=submit]").first.click()
-    page.wait_for_url(live_server.url + "/admin/")
+    log_in(page, live_server, device)
 
     page.goto(live_server.url + "/admin/rights/datasubjectrequest/")
     row = page.locator("#result_list tbody tr", has_text=dsr.reference)

@@ -18,6 +18,10 @@ from rights.models import (
 )
 from tests.conftest import NOW
 
+# Closing by hand is for what no right-specific action covers (services.fulfil): here a
+# rectification the person described in words, made by the DPO in the record.
+IN_WORDS = {"what_is_wrong": "My city is wrong", "correction": "I live in Lille"}
+
 
 def test_it_completes_through_the_fulfilment_hook_and_tells_the_person(make_dsr, bob, monkeypatch):
     dsr = make_dsr(confirm=True)
@@ -57,12 +61,12 @@ def test_it_refuses_with_reasons_cnil_and_a_judicial_remedy(make_dsr, bob):
 
 
 def test_it_partially_completes_with_reasons_and_remedies(make_dsr, bob):
-    dsr = make_dsr(confirm=True)
+    dsr = make_dsr(confirm=True, kind="rectification", details=IN_WORDS)
 
     services.partially_complete_request(
         dsr=dsr,
         ground=OutcomeGround.RIGHTS_OF_OTHERS,
-        reasons="Messages from other participants are left out.",
+        reasons="Our records of your city come from your own invoices.",
         by=bob,
         now=NOW,
     )
@@ -70,13 +74,13 @@ def test_it_partially_completes_with_reasons_and_remedies(make_dsr, bob):
     dsr.refresh_from_db()
     assert dsr.status == RequestStatus.PARTIALLY_COMPLETED
     email = OutgoingEmail.objects.get(template="request_partially_completed")
-    assert "Messages from other participants" in email.body_text
+    assert "come from your own invoices" in email.body_text
     assert "CNIL" in email.body_text and "judicial remedy" in email.body_text
 
 
 @pytest.mark.parametrize("close", [services.refuse_request, services.partially_complete_request])
 def test_it_refuses_a_refusal_without_reasons(make_dsr, bob, close):
-    dsr = make_dsr(confirm=True)
+    dsr = make_dsr(confirm=True, kind="rectification", details=IN_WORDS)
 
     with pytest.raises(ActionRefused, match="doit être motivé"):
         close(dsr=dsr, ground=OutcomeGround.LEGAL_EXCEPTION, reasons="  ", by=bob, now=NOW)
@@ -176,7 +180,7 @@ def test_it_flags_a_late_refusal(make_dsr, bob):
 
 
 def test_it_refuses_to_close_twice(make_dsr, bob):
-    dsr = make_dsr(confirm=True)
+    dsr = make_dsr(confirm=True, kind="rectification", details=IN_WORDS)
     services.complete_request(dsr=dsr, by=bob, now=NOW)
 
     with pytest.raises(ActionRefused):

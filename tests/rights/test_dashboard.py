@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from rights import accountability, services
+from rights import accountability, exports, fulfilment, services
 from rights.models import ExtensionReason, OutcomeGround
 from tests.conftest import NOW
 
@@ -20,6 +20,11 @@ REGISTER = "/admin/rights/datasubjectrequest/register.csv"
 pytestmark = pytest.mark.usefixtures("in_english")
 
 
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
 def at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, tzinfo=UTC)
 
@@ -27,12 +32,12 @@ def at(day: date) -> datetime:
 def known_set(make_dsr, bob) -> dict:
     """Received 15 Jan 2026 (due 16 Feb, latest 15 Apr) unless said otherwise."""
     a = make_dsr(confirm=True, email="a@example.fr")
-    services.complete_request(dsr=a, by=bob, now=at(date(2026, 2, 10)))  # 26 days
+    exports.build_export(dsr=a, now=at(date(2026, 2, 10)))  # 26 days: the export answers
     b = make_dsr(confirm=True, email="b@example.fr")
     services.extend_request(
         dsr=b, reason=ExtensionReason.COMPLEXITY, justification="x", by=bob, now=NOW
     )
-    services.complete_request(dsr=b, by=bob, now=at(date(2026, 3, 20)))  # 64 days
+    exports.build_export(dsr=b, now=at(date(2026, 3, 20)))  # 64 days
     c = make_dsr(
         confirm=True, email="c@example.fr", kind="erasure", details={"scope": "everything"}
     )
@@ -42,7 +47,7 @@ def known_set(make_dsr, bob) -> dict:
     d = make_dsr(
         confirm=True, email="d@example.fr", kind="erasure", details={"scope": "everything"}
     )
-    services.complete_request(dsr=d, by=bob, now=at(date(2026, 5, 1)))  # 106 days, too late
+    fulfilment.erase(dsr=d, by=bob, now=at(date(2026, 5, 1)))  # 106 days, too late
     e = make_dsr(confirm=True, email="e@example.fr", kind="portability")  # open, overdue
     services.start_request(dsr=e, by=bob, now=NOW)
     make_dsr(confirm=True, email="h@example.fr", now=at(date(2026, 2, 10)))  # due 10 Mar

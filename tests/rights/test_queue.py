@@ -9,7 +9,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rights import services
+from rights import exports, services
 from rights.models import DataSubjectRequest, ExtensionReason, RequestKind, RequestStatus
 from tests.conftest import NOW
 
@@ -43,13 +43,16 @@ def refs(response) -> list[str]:
 
 
 @time_machine.travel(NOW + timedelta(days=25), tick=False)  # Mon 9 Feb 2026
-def test_it_opens_on_the_work_to_do_soonest_due_first(staff_client, bob, make_dsr):
+def test_it_opens_on_the_work_to_do_soonest_due_first(
+    staff_client, bob, make_dsr, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
     later = make_dsr(confirm=True, email="later@example.fr", now=NOW + timedelta(days=5))
     sooner = make_dsr(confirm=True, email="sooner@example.fr")  # due 16 Feb
     services.start_request(dsr=later, by=bob, now=NOW)
     waiting = make_dsr(email="unconfirmed@example.fr")  # never confirmed: not in the queue
     done = make_dsr(confirm=True, email="done@example.fr")
-    services.complete_request(dsr=done, by=bob, now=NOW)
+    exports.build_export(dsr=done, now=NOW)  # the export answers the request
 
     response = staff_client(bob).get(URL)
 

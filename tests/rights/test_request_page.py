@@ -41,7 +41,7 @@ def test_it_shows_the_request_what_we_hold_and_the_timeline(
     actions = [e.action for e in response.context["timeline"]]
     assert actions[:3] == ["request.submitted", "request.confirmed", "request.acknowledged"]
     assert 'data-action="request.confirmed"' in html
-    for slug in ("start", "ask", "extend", "refuse", "complete", "assign-me"):
+    for slug in ("start", "ask", "extend", "refuse", "prepare-export", "assign-me"):
         assert f'id="action-{slug}"' in html
     assert "delete" not in response.context["adminform"].form.fields
 
@@ -119,7 +119,9 @@ def test_it_404s_an_unknown_action(staff_client, bob, make_dsr):
 def test_it_offers_no_action_on_a_closed_request(staff_client, bob, make_dsr):
     dsr = make_dsr(confirm=True)
     client = staff_client(bob)
-    client.post(action_url(dsr, "complete"))
+    client.post(
+        action_url(dsr, "refuse"), {"refuse-ground": "not_applicable", "refuse-reasons": "No."}
+    )
 
     response = client.get(page_url(dsr))
 
