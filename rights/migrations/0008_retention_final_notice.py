@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rights', '0006_recipientnotification_attempts'),
+        ('rights', '0007_dpo_views_fulfilment'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
