@@ -15,8 +15,10 @@ urlpatterns = [
     # /vie-privee/consentements/: the person's consents, in the privacy space (B12, C10)
     path("vie-privee/consentements/", views.my_consents, name="my_consents"),
     path("vie-privee/consentements/marketing/", views.set_marketing, name="set_marketing"),
+    # A Stripe payment method ID ("pm_…") is a slug: anything else (NUL...) is a 404 here,
+    # before it reaches the database.
     path(
-        "vie-privee/consentements/cartes/<str:payment_method>/retirer/",
+        "vie-privee/consentements/cartes/<slug:payment_method>/retirer/",
         views.withdraw_card,
         name="withdraw_card",
     ),

@@ -236,7 +236,11 @@ def _proposed(value: Any) -> dict[str, str]:
         text = value.get(name)
         if text in (None, ""):
             continue
-        if not isinstance(text, str) or len(text.strip()) > PROPOSED_MAX_LENGTH:
+        if (
+            not isinstance(text, str)
+            or len(text.strip()) > PROPOSED_MAX_LENGTH
+            or UNSTORABLE_CHARACTERS.search(text)  # NUL, lone surrogates: PostgreSQL refuses
+        ):
             raise ValidationError({"proposed": _("Invalid corrections.")}, code="invalid")
         if text.strip():
             proposed[name] = text.strip()

@@ -31,6 +31,12 @@ ensure_venv() {
     fi
 }
 
+# tests/e2e/node_modules (axe-core, which the accessibility test injects) from its lock file, when missing.
+ensure_node_modules() {
+    [ -f tests/e2e/node_modules/axe-core/axe.min.js ] && return 0
+    npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+}
+
 free_port() {
     "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

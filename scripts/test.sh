@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 ensure_system_packages
 ensure_venv requirements-dev.txt
+ensure_node_modules
 
 services_start
 trap services_stop EXIT
@@ -26,6 +27,8 @@ step "ruff check"
 .venv/bin/ruff check .
 step "ruff format --check"
 .venv/bin/ruff format --check .
+step "bandit (medium and high)"
+.venv/bin/bandit -q -r okasio_privacy people rights consent retention audit -ll
 step "compilemessages"
 .venv/bin/python manage.py compilemessages -v 0
 step "makemigrations --check"
