@@ -1052,7 +1052,7 @@ def decide_objection_request(
         services._tell_person(dsr, "request_completed", now=now)
     else:
         dsr.refuse(
-            ground=OutcomeGround.LEGAL_EXCEPTION,
+            ground=OutcomeGround.COMPELLING_GROUNDS,
             reasons=decision.compelling_grounds,
             facts="",
             by=by,

@@ -124,6 +124,13 @@ class OutcomeGround(models.TextChoices):
     IDENTITY_NOT_CONFIRMED = "identity_not_confirmed", _("We could not confirm your identity")
     RIGHTS_OF_OTHERS = "rights_of_others", _("It would affect the rights of other people")
     NOT_APPLICABLE = "not_applicable", _("The right does not apply to this processing")
+    COMPELLING_GROUNDS = (
+        "compelling_grounds",
+        _(
+            "Compelling legitimate grounds that override your interests, rights and freedoms, or "
+            "the establishment, exercise or defence of legal claims (GDPR 21(1))"
+        ),
+    )
     MANIFESTLY_UNFOUNDED = "manifestly_unfounded", _("Manifestly unfounded (GDPR 12(5))")
     EXCESSIVE = "excessive", _("Excessive, in particular because repetitive (GDPR 12(5))")
 

@@ -169,7 +169,7 @@ def test_portability_answers_with_the_portable_export(holdings, make_dsr, act):
     assert 'data-step="completed"' in tracker(dsr)
 
 
-def test_it_refuses_to_close_by_hand_before_the_work_is_done(make_dsr, bob):
+def test_it_refuses_to_close_by_hand_before_the_work_is_done(make_dsr, bob, in_english):
     dsr = make_dsr(confirm=True, kind="access")
 
     with pytest.raises(ActionRefused, match="Prepare the export"):
