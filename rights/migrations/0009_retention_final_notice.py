@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rights', '0007_dpo_views_fulfilment'),
+        ('rights', '0008_outcome_compelling_grounds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
