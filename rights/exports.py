@@ -533,12 +533,16 @@ def open_export(export: Export) -> IO[bytes]:
     return export_path(export).open("rb")
 
 
-def delete_expired_exports(*, now: datetime) -> int:
-    """Delete the files and rows of exports past their expiry; return how many."""
-    count = 0
-    for export in Export.objects.expired(now=now).select_related("request").iterator():
+def delete_exports(keys: list[int], *, now: datetime) -> int:
+    """Delete these exports, file then row, with an audit event each on the request's
+    timeline; return how many (retention's exports policy picks the expired ones).
+
+    The files go first: if the transaction then fails, the rows stay and the next run
+    deletes them (a file already gone is fine), so no file is ever left without its row.
+    """
+    doomed = list(Export.objects.filter(pk__in=keys).select_related("request"))
+    for export in doomed:
         export_path(export).unlink(missing_ok=True)
         export.request.audit("export.deleted", now=now, export=str(export.code))
-        export.delete()
-        count += 1
-    return count
+    Export.objects.filter(pk__in=[export.pk for export in doomed]).delete()
+    return len(doomed)

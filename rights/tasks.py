@@ -1,4 +1,9 @@
-"""Celery entry points: an id (or nothing) in, a service call, a count out (STYLE 17)."""
+"""Celery entry points: an id (or nothing) in, a service call, a count out (STYLE 17).
+
+What the rights app leaves behind (unconfirmed requests, sent emails, sign-in links,
+expired exports, closed requests) is purged by retention's policies (retention/sweeps.py),
+which record every run.
+"""
 
 from __future__ import annotations
 
@@ -41,21 +46,6 @@ def send_confirmation_reminders() -> int:
     return services.send_confirmation_reminders(now=timezone.now())
 
 
-@shared_task
-def expire_unconfirmed_requests() -> int:
-    return services.expire_unconfirmed_requests(now=timezone.now())
-
-
-@shared_task
-def purge_sent_emails() -> int:
-    return services.purge_sent_emails(now=timezone.now())
-
-
-@shared_task
-def purge_spent_sign_in_links() -> int:
-    return services.purge_spent_sign_in_links(now=timezone.now())
-
-
 @shared_task(bind=True, **STRIPE_RETRY)
 def build_export(self: Task, dsr_id: int) -> int:
     """Build an access or portability export; return its size in bytes. A failed build
@@ -65,11 +55,6 @@ def build_export(self: Task, dsr_id: int) -> int:
     dsr = DataSubjectRequest.objects.get(pk=dsr_id)
     build_id = uuid.UUID(self.request.id) if self.request.id else None
     return exports.build_export(dsr=dsr, now=timezone.now(), build_id=build_id).size
-
-
-@shared_task
-def delete_expired_exports() -> int:
-    return exports.delete_expired_exports(now=timezone.now())
 
 
 @shared_task

@@ -63,10 +63,15 @@ def test_it_purges_sent_emails_after_the_configured_days(make_dsr, settings):
     settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS = 30
     make_dsr()
     services.relay_pending_emails(now=NOW)
-    assert services.purge_sent_emails(now=NOW + timedelta(days=29)) == 0
-    assert services.purge_sent_emails(now=NOW + timedelta(days=30)) == 1
+    # Retention's sent_emails policy purges them; its run is the audit event.
+    from retention.services import run_policy
+
+    assert run_policy("sent_emails", now=NOW + timedelta(days=29)).rows_affected == 0
+    assert run_policy("sent_emails", now=NOW + timedelta(days=30)).rows_affected == 1
     assert not OutgoingEmail.objects.exists()
-    assert AuditEvent.objects.filter(action="email.purged").exists()
+    assert AuditEvent.objects.filter(
+        action="retention.sweep_run", details__policy="sent_emails"
+    ).exists()
 
 
 def test_it_survives_a_broker_failure(make_dsr, django_capture_on_commit_callbacks, caplog):
