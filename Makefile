@@ -1,5 +1,5 @@
 # The README's commands. `make run` needs only Python 3.11; `make test` installs the rest.
-.PHONY: run test bench lint messages
+.PHONY: run test bench drill lint messages
 
 run:
 	bash scripts/run.sh
@@ -9,6 +9,10 @@ test:
 
 bench:
 	bash scripts/bench.sh
+
+# The backup drill alone: dump, erase, restore, reapply_erasures, audit_verify (README).
+drill:
+	bash scripts/test.sh tests/faults/test_backup_drill.py
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -78,6 +78,8 @@ def record_event(
     PostgreSQL appenders are serialised by a transaction-level advisory lock (held until the
     outermost transaction ends), so two of them never chain from the same row; on SQLite
     the database write lock does the same (a loser gets "database is locked", never a fork).
+    Every writer waits for that lock: record the event last in a transaction, after its
+    other writes (and any rendering), so the lock is held only until the commit.
     """
     details = {} if details is None else details
     _check_event(
@@ -99,7 +101,9 @@ def record_event(
         details=details,
         subject_hash=subject_hash(subject_email) if subject_email else "",
     )
-    with transaction.atomic():
+    # No savepoint (two round trips saved on every event written inside a transaction):
+    # an error here fails the caller's transaction whole, as it should.
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])

@@ -35,6 +35,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.hashing import normalise_email
+from okasio_privacy.drf import (
+    StrictBooleanField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictRegexField,
+)
 from people.models import SavedCard
 
 from . import banner, services
@@ -168,8 +174,8 @@ class CookieBannerAPI(APIView):
             ref_name = "CookieChoiceInput"
 
         browser_id = serializers.UUIDField(required=False, allow_null=True)
-        version = serializers.CharField(max_length=64)
-        choices = serializers.DictField(child=serializers.BooleanField())
+        version = StrictCharField(max_length=64)
+        choices = serializers.DictField(child=StrictBooleanField())
 
         def validate_choices(self, value: dict[str, bool]) -> dict[str, bool]:
             unknown = set(value) - {p.value for p in COOKIE_PURPOSES}
@@ -332,7 +338,7 @@ class SavedCardWithdrawAPI(APIView):
             ref_name = "SavedCardWithdrawInput"
 
         email = serializers.EmailField()
-        payment_method = serializers.CharField(max_length=255)
+        payment_method = StrictCharField(max_length=255)
 
     @extend_schema(
         request=InputSerializer,
@@ -419,13 +425,13 @@ class ConsentRecordAPI(APIView):
     class InputSerializer(serializers.Serializer):
         @extend_schema_serializer(component_name="ConsentCard")
         class CardSerializer(serializers.Serializer):
-            payment_method = serializers.CharField(
+            payment_method = StrictCharField(
                 max_length=255, help_text="The Stripe payment method id (pm_...)."
             )
-            brand = serializers.CharField(max_length=20, required=False)
-            last4 = serializers.RegexField(r"^[0-9]{4}$", required=False)
-            exp_month = serializers.IntegerField(min_value=1, max_value=12, required=False)
-            exp_year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+            brand = StrictCharField(max_length=20, required=False)
+            last4 = StrictRegexField(r"^[0-9]{4}$", required=False)
+            exp_month = StrictIntegerField(min_value=1, max_value=12, required=False)
+            exp_year = StrictIntegerField(min_value=2000, max_value=2100, required=False)
 
         class Meta:
             ref_name = "ConsentRecordInput"
@@ -434,7 +440,7 @@ class ConsentRecordAPI(APIView):
         purpose = serializers.ChoiceField(choices=list(services.PURPOSE_TEXT_KINDS))
         action = serializers.ChoiceField(choices=Action.choices)
         source = serializers.ChoiceField(choices=[(s.value, s.label) for s in PLATFORM_SOURCES])
-        text_hash = serializers.CharField(
+        text_hash = StrictCharField(
             max_length=64, help_text="The `hash` of the text shown, from the texts endpoint."
         )
         at = serializers.DateTimeField(

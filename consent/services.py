@@ -134,7 +134,6 @@ def known_text(*, text_hash: str, purpose: Purpose) -> ConsentText | None:
 # --- Cookie choices (C1-C5) -------------------------------------------------------------
 
 
-@transaction.atomic
 def record_cookie_choice(
     *,
     browser_id: uuid.UUID | None,
@@ -146,12 +145,17 @@ def record_cookie_choice(
 
     A purpose previously granted and now off is recorded as withdrawn, otherwise as refused.
     Raise StaleBannerVersion when `version` is not the current banner's.
+
+    No transaction: the records are one INSERT (all or none), and the text, stored once
+    for everyone, is kept whatever follows. A new visitor (no browser id yet) has nothing
+    to look up. The banner's busiest write: two round trips to the database for a new
+    visitor, three for a returning one (bench/load.py).
     """
     if version != banner.version():
         raise StaleBannerVersion
-    browser_id = browser_id or uuid.uuid4()
     text = store_text(kind=TextKind.BANNER, snapshot=banner.full_snapshot(), now=now)
-    previous = ConsentRecord.objects.for_browser(browser_id).current()
+    previous = ConsentRecord.objects.for_browser(browser_id).current() if browser_id else {}
+    browser_id = browser_id or uuid.uuid4()
     records = []
     for purpose in COOKIE_PURPOSES:
         granted = bool(choices.get(purpose.value))

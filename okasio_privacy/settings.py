@@ -92,6 +92,11 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# Each web worker keeps its connection between requests (bench/load.py: connecting costs a
+# PostgreSQL process and several round trips, more than a whole consent POST) and checks it
+# before reusing it, so a restarted or failed-over database costs no request an error.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # With REDIS_URL set, Redis is the Celery broker and the shared cache (rate limits are
 # shared by every worker). Without it (the quick start), tasks run in-process and the
@@ -114,8 +119,21 @@ CELERY_RESULT_EXPIRES = 24 * 60 * 60
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
+# A task is acknowledged when it ends, not when it starts: a worker killed mid-task (a
+# deploy, the OOM killer) leaves its message to be delivered again. With Redis, that is once
+# the visibility timeout has passed (a worker restores unacknowledged messages at start and
+# every few minutes), so it must exceed the longest task, or a task still running would be
+# delivered twice; tasks are idempotent either way (README, "Faults and recovery").
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT_SECONDS", default=3600),
+}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Sending a task retries once, at once (a stale connection after Redis came back), not
+# Celery's 3 times with pauses: while Redis is down, a web request that queues an email
+# fails over to the outbox relay in milliseconds instead of waiting (rights.services).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "verify-audit-chain": {
@@ -131,31 +149,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.send_confirmation_reminders",
         "schedule": crontab(minute="*/15"),  # https://crontab.guru/#*/15_*_*_*_*
     },
-    "rights-expire-unconfirmed-requests": {
-        "task": "rights.tasks.expire_unconfirmed_requests",
-        "schedule": crontab(minute=5),  # https://crontab.guru/#5_*_*_*_*
-    },
-    "rights-purge-sent-emails": {
-        "task": "rights.tasks.purge_sent_emails",
-        "schedule": crontab(minute=40, hour=3),  # https://crontab.guru/#40_3_*_*_*
-    },
-    "rights-purge-spent-sign-in-links": {
-        "task": "rights.tasks.purge_spent_sign_in_links",
-        "schedule": crontab(minute=45, hour=3),  # https://crontab.guru/#45_3_*_*_*
-    },
     # The DPO group's morning digest: requests due soon and overdue (references only).
     "rights-send-deadline-digest": {
         "task": "rights.tasks.send_deadline_digest",
         "schedule": crontab(minute=0, hour=6),  # https://crontab.guru/#0_6_*_*_*
     },
-    "rights-delete-expired-exports": {
-        "task": "rights.tasks.delete_expired_exports",
-        "schedule": crontab(minute=50, hour=3),  # https://crontab.guru/#50_3_*_*_*
-    },
     # Every retention policy in retention.sweeps.POLICIES, one task each (UTC).
     "retention-sweeps": {
         "task": "retention.tasks.run_all_sweeps",
         "schedule": crontab(minute=30, hour=3),  # https://crontab.guru/#30_3_*_*_*
+    },
+    # ...and unconfirmed requests every hour as well: an expired request must not stay
+    # "open" for a day, or a new submission would join it and get a dead link.
+    "retention-unconfirmed-requests": {
+        "task": "retention.tasks.run_sweep",
+        "args": ("unconfirmed_requests",),
+        "schedule": crontab(minute=5),  # https://crontab.guru/#5_*_*_*_*
     },
 }
 
@@ -332,6 +341,9 @@ STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Empty means Stripe itself; tests point it at a local Stripe-compatible server.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# The ledger of handled webhook events (people.StripeEvent) is deleted after this many
+# days: Stripe retries an event for up to 3 days, and keeps it only 30 days itself.
+STRIPE_EVENT_RETENTION_DAYS = env.int("STRIPE_EVENT_RETENTION_DAYS", default=30)
 
 # --- Django REST framework and the schema -------------------------------------------------
 
@@ -406,9 +418,10 @@ RETENTION_MONTHS = {
     "account_content": env.int("RETENTION_ACCOUNT_CONTENT_MONTHS", default=36),
     # Contact requests: 3 years after the last exchange.
     "contact_requests": env.int("RETENTION_CONTACT_REQUESTS_MONTHS", default=36),
-    # Rights requests and their trail, after closure: no source sets it (A11, F8; a policy
-    # choice, not an accounting period).
-    "rights_requests": env.int("RETENTION_RIGHTS_REQUESTS_MONTHS", default=36),
+    # Closed rights requests: the person's address, name, answers and messages are
+    # anonymised this long after closure; the procedural facts stay as proof (A11). No
+    # source sets it: a policy choice, the 5-year limitation period (Code civil 2224).
+    "closed_requests": env.int("RETENTION_CLOSED_REQUESTS_MONTHS", default=60),
     # Requests never confirmed (expired): only long enough to answer "what happened to it".
     "unconfirmed_requests": env.int("RETENTION_UNCONFIRMED_REQUESTS_MONTHS", default=1),
 }

@@ -41,3 +41,6 @@ urlpatterns += i18n_patterns(
     path("", include("retention.urls")),
     prefix_default_language=False,
 )
+
+# An unreachable database answers 503 with a page (JSON under /api/), never a raw 500.
+handler500 = "okasio_privacy.views.server_error"

@@ -6,9 +6,9 @@ log, what the law keeps), so it goes through the rights app, never the delete bu
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from .models import (
@@ -113,6 +113,27 @@ class PersonAdmin(NoDeleteMixin, admin.ModelAdmin):
         ),
     ]
     inlines = [PurchaseInline, SavedCardInline, ContactRequestInline]
+
+    def has_change_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
+        # GDPR 18(2), B5: a restricted person's data are stored, not edited. Corrections go
+        # through a rectification request, whose work the restriction is waiting for.
+        if obj is not None and obj.is_restricted:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ) -> HttpResponse:
+        person = self.get_object(request, object_id)
+        if person is not None and person.is_restricted and request.method == "GET":
+            messages.warning(
+                request,
+                _(
+                    "This person's data are restricted (GDPR 18): stored, not used or edited, "
+                    "until the restriction is lifted."
+                ),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("name"), ordering="last_name")
     def full_name(self, person: Person) -> str:

@@ -280,6 +280,10 @@ CONSENT_PROOF = Purpose(
     _("Prove the consents you gave, refused or withdrew (GDPR 7(1))"),
     LegalBasis.LEGAL_OBLIGATION,
 )
+ERASURE_FINAL_NOTICE = Purpose(
+    _("Tell you when the data kept after your erasure request are deleted"),
+    LegalBasis.LEGAL_OBLIGATION,
+)
 OPPOSITION = Purpose(
     _("Respect your objection to marketing (GDPR 21(3)) and not add you to our lists again"),
     LegalBasis.LEGAL_OBLIGATION,
@@ -423,17 +427,24 @@ RIGHTS_PROOF_RETENTION = Retention(
     _("as long as the proof may be needed [period to be set by the DPO: REQUIREMENTS A11]"),
 )
 
-RIGHTS_REQUEST_RETENTION = (
-    Retention(
-        "rights_requests",
-        _("the request is closed"),
-        applies_to=_("confirmed requests [period to be confirmed by the DPO: REQUIREMENTS A11]"),
-    ),
-    Retention(
-        "unconfirmed_requests",
-        _("the confirmation link expired"),
-        applies_to=_("requests never confirmed"),
-    ),
+CLOSED_REQUEST_RETENTION = Retention(
+    "closed_requests",
+    _("the request is closed, then anonymised: the facts of the procedure stay as proof"),
+    applies_to=_("confirmed requests"),
+)
+UNCONFIRMED_REQUEST_RETENTION = Retention(
+    "unconfirmed_requests",
+    _("the confirmation link expired, then deleted"),
+    applies_to=_("requests never confirmed"),
+)
+# What identifies the person in a request: anonymised after closure (retention's
+# closed_requests policy), deleted with a request never confirmed.
+RIGHTS_REQUEST_RETENTION = (CLOSED_REQUEST_RETENTION, UNCONFIRMED_REQUEST_RETENTION)
+# The facts of the procedure (kind, dates, outcome, ground, days taken): kept as proof (A11).
+RIGHTS_FACTS_RETENTION = (RIGHTS_PROOF_RETENTION, UNCONFIRMED_REQUEST_RETENTION)
+FINAL_NOTICE_RETENTION = Retention(
+    None,
+    _("until the final notice: deleted once we have told you the kept data are gone"),
 )
 SENT_EMAIL_RETENTION = Retention(
     None,
@@ -803,7 +814,7 @@ FIELDS: tuple[Field, ...] = (
     # obligation, so not portable (GDPR 20(1))
     *_declare(
         "rights.DataSubjectRequest",
-        "email name language details",
+        "email name details",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
@@ -815,11 +826,7 @@ FIELDS: tuple[Field, ...] = (
     ),
     *_declare(
         "rights.DataSubjectRequest",
-        "code kind status channel received_at received_on raw_due_on due_on extended_at "
-        "extension_reason extension_justification extended_due_on confirmed_at reminded_at "
-        "closed_at latest_due_on current_due_on paused_since identity_doubt_reason "
-        "identity_method_asked identity_checked_at identity_check_method outcome_ground "
-        "outcome_reasons outcome_facts closed_on days_taken",
+        "identity_doubt_reason",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
@@ -829,14 +836,42 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
+    *_declare(
+        "rights.DataSubjectRequest",
+        "code kind status channel language received_at received_on raw_due_on due_on "
+        "extended_at extension_reason extension_justification extended_due_on confirmed_at "
+        "reminded_at closed_at latest_due_on current_due_on paused_since "
+        "identity_method_asked identity_checked_at identity_check_method outcome_ground "
+        "outcome_reasons outcome_facts closed_on days_taken anonymised_at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_FACTS_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
     # rights.RequestStep and rights.RequestPause: the history the person sees on the tracker
     *_declare(
         "rights.RequestStep",
-        "request kind at message",
+        "message",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
         retention=RIGHTS_REQUEST_RETENTION,
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    *_declare(
+        "rights.RequestStep",
+        "request kind at",
+        category=Category.RIGHTS,
+        purposes=(RIGHTS,),
+        recipients=HOSTING,
+        retention=RIGHTS_FACTS_RETENTION,
         erasure=Erasure.KEEP,
         keep_reason=RIGHTS_KEEP_REASON,
         portable=False,
@@ -848,7 +883,7 @@ FIELDS: tuple[Field, ...] = (
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
-        retention=RIGHTS_REQUEST_RETENTION,
+        retention=RIGHTS_FACTS_RETENTION,
         erasure=Erasure.KEEP,
         keep_reason=RIGHTS_KEEP_REASON,
         portable=False,
@@ -899,7 +934,7 @@ FIELDS: tuple[Field, ...] = (
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
-        retention=RIGHTS_REQUEST_RETENTION,
+        retention=RIGHTS_FACTS_RETENTION,
         erasure=Erasure.KEEP,
         keep_reason=RIGHTS_KEEP_REASON,
         portable=False,
@@ -911,7 +946,7 @@ FIELDS: tuple[Field, ...] = (
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
-        retention=RIGHTS_REQUEST_RETENTION,
+        retention=RIGHTS_FACTS_RETENTION,
         erasure=Erasure.KEEP,
         keep_reason=RIGHTS_KEEP_REASON,
         portable=False,
@@ -924,7 +959,7 @@ FIELDS: tuple[Field, ...] = (
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,
-        retention=RIGHTS_REQUEST_RETENTION,
+        retention=RIGHTS_FACTS_RETENTION,
         erasure=Erasure.DELETE,
         erasure_note=_("Erasure ends the restriction: nothing is left to restrict"),
         portable=False,
@@ -943,6 +978,33 @@ FIELDS: tuple[Field, ...] = (
             "GDPR 17 and 5(2): so that your erasure is applied again if a backup is restored; "
             "a keyed hash, not your address"
         ),
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
+    # rights.ErasureLedger: the address for the one final notice, blanked once it is sent
+    *_declare(
+        "rights.ErasureLedger",
+        "notice_email notice_language",
+        category=Category.CONTACT,
+        purposes=(ERASURE_FINAL_NOTICE,),
+        recipients=HOSTING,
+        retention=(FINAL_NOTICE_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_(
+            "GDPR 12(1) and 17: to tell you when the data kept for a legal reason are deleted"
+        ),
+        portable=False,
+        source=Source.PROVIDED,
+    ),
+    *_declare(
+        "rights.ErasureLedger",
+        "final_notice_due_on final_notice_sent_at",
+        category=Category.RIGHTS,
+        purposes=(ERASURE_FINAL_NOTICE,),
+        recipients=HOSTING,
+        retention=(ERASURE_LEDGER_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=RIGHTS_KEEP_REASON,
         portable=False,
         source=Source.ASSIGNED,
     ),
@@ -1033,6 +1095,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "rights.ObjectionDecision",
             "rights.Restriction",
             "rights.ErasureLedger",
+            "rights.ErasureKeptRow",
             "consent.ConsentRecord",
             "consent.ConsentText",
             "consent.OppositionEntry",
@@ -1047,6 +1110,11 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("rights.ObjectionDecision", "decided_by"): "the Okasio staff account that decided: staff data",
     ("rights.Restriction", "code"): "a random public code (UUID) of the restriction",
     ("rights.ErasureLedger", "summary"): "counts and dates per model and action; never a value",
+    **{
+        ("rights.ErasureKeptRow", name): "which row an erasure kept and until when: a model "
+        "name, an internal key and a date; the row itself no longer names the person"
+        for name in ["ledger", "model", "row_id", "keep_until"]
+    },
     ("retention.LegalHold", "code"): "a random public code (UUID) of the hold",
     ("retention.LegalHold", "created_by"): "the Okasio staff account that placed the hold: "
     "staff data, not about the people Okasio serves",
@@ -1142,7 +1210,8 @@ NOT_PERSON_ROWS: dict[str, str] = {
     "rights.OutgoingEmail": "copies of emails the person received, purged after "
     "RIGHTS_SENT_EMAIL_RETENTION_DAYS; the erasure confirmation itself goes through it",
     "rights.Export": "the export itself",
-    "rights.ErasureLedger": "a keyed hash written by the erasure, for backup restores",
+    "rights.ErasureLedger": "a keyed hash written by the erasure, for backup restores, and "
+    "the address for the final notice, blanked once it is sent",
 }
 
 
@@ -1191,7 +1260,7 @@ PROCESSING_ACTIVITIES: tuple[ProcessingActivity, ...] = (
     ),
     ProcessingActivity(
         name=_("Data protection rights requests"),
-        purposes=(RIGHTS,),
+        purposes=(RIGHTS, ERASURE_FINAL_NOTICE),
         data_subjects=(_("Anyone who exercises a data protection right"),),
         extra_categories=(Category.IDENTITY, Category.CONTACT),
         security=SECURITY_MEASURES,
@@ -1276,6 +1345,29 @@ def rows_of(model: type[models.Model] | str, *, person: models.Model | None, ema
 def retention_months(key: str) -> int:
     """Return the retention period named `key`, from settings.RETENTION_MONTHS."""
     return settings.RETENTION_MONTHS[key]
+
+
+def retention_for(
+    model: type[models.Model] | str, field_name: str, key: str | None = None
+) -> Retention:
+    """Return the dated rule (one with a RETENTION_MONTHS key) the inventory declares for a
+    field: the only one, or the one named `key` when the field has several (a prospect's
+    and a former client's). Raise LookupError when there is no such rule.
+
+    The retention sweeps read their periods through this, so a sweep and the public pages
+    cannot disagree: a rule removed or renamed here stops its sweep.
+    """
+    rules = [
+        rule
+        for rule in get_field(model, field_name).retention
+        if rule.setting_key and (key is None or rule.setting_key == key)
+    ]
+    if len(rules) != 1:
+        raise LookupError(
+            f"{_label(model)}.{field_name} declares {len(rules)} dated rule(s)"
+            + (f" named {key!r}" if key else "")
+        )
+    return rules[0]
 
 
 def retention_keys() -> set[str]:

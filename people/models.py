@@ -379,7 +379,7 @@ class StripeEvent(models.Model):
     class Meta:
         verbose_name = _("Stripe event")
         indexes = [
-            # Used by the admin's list, newest first, and a future purge of old events
+            # Used by the admin's list, newest first, and retention.sweeps.purge_stripe_events
             models.Index(fields=["received_at"], name="people_stripeevent_received"),
         ]
 

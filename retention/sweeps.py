@@ -1,7 +1,10 @@
 """The retention policies: one function per rule, and the registry that names them.
 
 Each sweep has the same contract: `purge_x(*, now, dry_run=False, batch_size=...) ->
-SweepResult`. It reads its period from `settings.RETENTION_MONTHS`, leaves alone every row
+SweepResult`. It reads its period from the inventory's rule for the fields it enforces
+(`people.inventory.retention_for`, whose months live in `settings.RETENTION_MONTHS`), so a
+sweep and the public pages cannot disagree; periods the inventory does not date (days of
+the outbox, Stripe's event ledger) come from their own setting. It leaves alone every row
 of a person under an active legal hold (and counts them), and works in batches by primary
 key: each batch is one short transaction that locks its rows, acts on them with a fixed
 number of queries whatever the batch size, and commits. Nothing is ever loaded whole, so a
@@ -21,15 +24,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
-from consent.models import OppositionEntry
-from people.models import Person, Purchase, SavedCard, TechnicalTrace
+from audit.hashing import subject_hash
+from consent.models import ConsentRecord, OppositionEntry
+from people import inventory
+from people.models import Person, Purchase, SavedCard, StripeEvent, TechnicalTrace
 from retention.models import LegalHold, Repermission
 from rights.deadlines import add_months
+from rights.models import (
+    DataSubjectRequest,
+    ErasureKeptRow,
+    ErasureLedger,
+    Export,
+    OutgoingEmail,
+    SecretLink,
+)
 
 DEFAULT_BATCH_SIZE = 5000
 ONE_DAY = timedelta(days=1)
@@ -61,6 +75,11 @@ class SweepResult:
         )
 
 
+# An inventory field whose dated rule a policy enforces: (model label, field, rule key or
+# None when the field has one dated rule). See people.inventory.retention_for.
+Enforced = tuple[str, str, str | None]
+
+
 @dataclass(frozen=True)
 class Policy:
     name: str
@@ -68,18 +87,25 @@ class Policy:
     # The RETENTION_MONTHS keys (or other settings) the rule reads, for the README and admin.
     settings: tuple[str, ...]
     summary: str
+    # The inventory rules it applies (tests/retention/test_inventory_rules.py checks that
+    # the sweep reads exactly these periods).
+    enforces: tuple[Enforced, ...] = ()
 
 
 POLICIES: dict[str, Policy] = {}
 
 
-def policy(name: str, *, settings: tuple[str, ...], summary: str) -> Callable:
+def policy(
+    name: str, *, settings: tuple[str, ...], summary: str, enforces: tuple[Enforced, ...] = ()
+) -> Callable:
     """Register a sweep under `name` (what SweepRun, the command and /healthz call it)."""
 
     def register(sweep: Callable[..., SweepResult]) -> Callable[..., SweepResult]:
         if name in POLICIES:
             raise ValueError(f"Retention policy {name!r} is registered twice")
-        POLICIES[name] = Policy(name=name, sweep=sweep, settings=settings, summary=summary)
+        POLICIES[name] = Policy(
+            name=name, sweep=sweep, settings=settings, summary=summary, enforces=enforces
+        )
         return sweep
 
     return register
@@ -109,8 +135,9 @@ def expired_before(now: datetime, months: int) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
-def _months(key: str) -> int:
-    return settings.RETENTION_MONTHS[key]
+def _months(model: str, field_name: str, key: str | None = None) -> int:
+    """The period, in months, of the inventory's dated rule for this field."""
+    return inventory.retention_for(model, field_name, key).months
 
 
 # --- Legal holds --------------------------------------------------------------------------
@@ -119,6 +146,28 @@ def _months(key: str) -> int:
 def _held(now: datetime, person_ref: str) -> Exists:
     """True for rows whose person (through `person_ref`) is under an active legal hold."""
     return Exists(LegalHold.objects.active(now=now).filter(person_id=OuterRef(person_ref)))
+
+
+def _held_by_email(now: datetime, email_ref: str) -> Exists:
+    """True for rows kept by address (requests, the outbox) whose address is a held
+    person's."""
+    return Exists(
+        LegalHold.objects.active(now=now).filter(person__email__iexact=OuterRef(email_ref))
+    )
+
+
+def _held_by_hash(now: datetime, hash_field: str) -> Q:
+    """True for rows that name a held person by the keyed hash of their address. The hash
+    is computed here, not in SQL; holds are few."""
+    emails = Person.objects.filter(
+        Exists(LegalHold.objects.active(now=now).filter(person_id=OuterRef("pk")))
+    ).values_list("email", flat=True)
+    return Q(**{f"{hash_field}__in": sorted({subject_hash(email) for email in emails})})
+
+
+# For rows that name no one a hold could cover (a Stripe event id), or actions that destroy
+# nothing (expiring a request never confirmed).
+NOTHING_HELD = Exists(LegalHold.objects.none())
 
 
 # --- The batch engine ---------------------------------------------------------------------
@@ -142,8 +191,8 @@ def batch_committed(batch: SweepResult) -> None:
 def _in_batches(
     matched: QuerySet,
     *,
-    conditions: tuple[Exists, ...] = (),
-    held: Exists,
+    conditions: tuple[Exists | Q, ...] = (),
+    held: Exists | Q,
     dry_run: bool,
     batch_size: int,
     act: Callable[[list[int]], int],
@@ -228,7 +277,7 @@ def _prospects(now: datetime) -> QuerySet:
     """Prospects who never became clients and have no account, past their three years:
     since collection and since the last contact they initiated (C8; an email open is not
     one, so nothing but `last_contact_initiated_at` moves the clock)."""
-    before = expired_before(now, _months("prospect"))
+    before = expired_before(now, _months("people.Person", "collected_at", "prospect"))
     return Person.objects.filter(
         Q(last_contact_initiated_at__isnull=True) | Q(last_contact_initiated_at__lt=before),
         is_prospect=True,
@@ -276,6 +325,7 @@ def _resend(keys: list[int], *, now: datetime) -> int:
 
 @policy(
     "prospects",
+    enforces=(("people.Person", "collected_at", "prospect"),),
     settings=("RETENTION_MONTHS['prospect']", "RETENTION_REPERMISSION_GRACE_DAYS"),
     summary="Non-client prospects: one re-permission email at 3 years, deleted with "
     "everything of theirs when no explicit yes came within the grace period (C8).",
@@ -323,6 +373,7 @@ def purge_prospects(
 
 @policy(
     "client_prospecting",
+    enforces=(("people.Person", "client_relationship_ended_at", "client_prospecting"),),
     settings=("RETENTION_MONTHS['client_prospecting']",),
     summary="Former clients leave the prospecting base 3 years after the relationship "
     "ended: prospect role dropped, contact clock cleared (C8).",
@@ -330,7 +381,9 @@ def purge_prospects(
 def purge_client_prospecting(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
-    before = expired_before(now, _months("client_prospecting"))
+    before = expired_before(
+        now, _months("people.Person", "client_relationship_ended_at", "client_prospecting")
+    )
     return _in_batches(
         Person.objects.filter(
             is_client=True, is_prospect=True, client_relationship_ended_at__lt=before
@@ -347,6 +400,10 @@ def purge_client_prospecting(
 
 @policy(
     "card_evidence",
+    enforces=(
+        ("people.Purchase", "card_last4", "card_evidence"),
+        ("people.Purchase", "card_last4", "card_evidence_deferred_debit"),
+    ),
     settings=(
         "RETENTION_MONTHS['card_evidence']",
         "RETENTION_MONTHS['card_evidence_deferred_debit']",
@@ -358,8 +415,10 @@ def purge_card_evidence(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
     today = now.astimezone(UTC).date()
-    immediate = last_expired_day(today, _months("card_evidence"))
-    deferred = last_expired_day(today, _months("card_evidence_deferred_debit"))
+    immediate = last_expired_day(today, _months("people.Purchase", "card_last4", "card_evidence"))
+    deferred = last_expired_day(
+        today, _months("people.Purchase", "card_last4", "card_evidence_deferred_debit")
+    )
     return _in_batches(
         Purchase.objects.exclude(card_last4="").filter(
             Q(is_deferred_debit=False, debited_on__lte=immediate)
@@ -377,6 +436,7 @@ def purge_card_evidence(
 
 @policy(
     "accounting",
+    enforces=(("people.Purchase", "invoiced_on", None),),
     settings=("RETENTION_MONTHS['accounting']",),
     summary="Invoices and payment records deleted 10 years after the close of their "
     "financial year (C9, Code de commerce L123-22; financial year = calendar year).",
@@ -386,7 +446,9 @@ def purge_accounting(
 ) -> SweepResult:
     # The period runs from the close of the financial year (REQUIREMENTS C9), taken to be
     # 31 December: an invoice goes once 31 December of its year has expired.
-    last_day = last_expired_day(now.astimezone(UTC).date(), _months("accounting"))
+    last_day = last_expired_day(
+        now.astimezone(UTC).date(), _months("people.Purchase", "invoiced_on")
+    )
     closed_year = last_day.year if (last_day.month, last_day.day) == (12, 31) else last_day.year - 1
     return _in_batches(
         Purchase.objects.filter(invoiced_on__lte=date(closed_year, 12, 31)),
@@ -400,6 +462,7 @@ def purge_accounting(
 
 @policy(
     "technical_traces",
+    enforces=(("people.TechnicalTrace", "seen_at", None),),
     settings=("RETENTION_MONTHS['technical_traces']",),
     summary="IP addresses and browser traces deleted 13 months after they were seen.",
 )
@@ -407,7 +470,9 @@ def purge_technical_traces(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
     return _in_batches(
-        TechnicalTrace.objects.filter(seen_at__lt=expired_before(now, _months("technical_traces"))),
+        TechnicalTrace.objects.filter(
+            seen_at__lt=expired_before(now, _months("people.TechnicalTrace", "seen_at"))
+        ),
         held=_held(now, "person_id"),
         dry_run=dry_run,
         batch_size=batch_size,
@@ -419,21 +484,24 @@ def purge_technical_traces(
 @policy(
     "saved_cards",
     settings=(),
-    summary="Saved cards deleted as soon as the account is closed (C10); no period.",
+    summary="Saved cards of a closed account marked withdrawn at once (C10); "
+    "saved_cards_without_consent then detaches them at Stripe and deletes them.",
 )
 def purge_saved_cards(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
     # A card is kept "for future purchases" on an account; with the account gone the
-    # consent has nothing left to apply to. Withdrawn consent: saved_cards_without_consent.
+    # consent has nothing left to apply to. The row is not deleted here: a card still
+    # attached at Stripe could be charged. It is marked as the person's own withdrawal
+    # marks it, and the next policy detaches it at Stripe before deleting it.
     return _in_batches(
-        SavedCard.objects.all(),
+        SavedCard.objects.filter(consent_withdrawn_at__isnull=True),
         conditions=(Exists(Person.objects.filter(pk=OuterRef("person_id"), is_user=False)),),
         held=_held(now, "person_id"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, SavedCard),
-        action="deleted",
+        act=lambda keys: SavedCard.objects.filter(pk__in=keys).update(consent_withdrawn_at=now),
+        action="withdrawn",
     )
 
 
@@ -444,8 +512,8 @@ class CardsNotDetached(Exception):
 @policy(
     "saved_cards_without_consent",
     settings=(),
-    summary="Saved cards whose consent was withdrawn but which Stripe failed to detach at "
-    "the time: detached at Stripe and deleted, retried every run (C10, B12).",
+    summary="Saved cards whose consent was withdrawn (or whose account closed) and which "
+    "are still attached: detached at Stripe and deleted, retried every run (C10, B12).",
 )
 def purge_saved_cards_without_consent(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
@@ -480,6 +548,7 @@ def purge_saved_cards_without_consent(
 
 @policy(
     "opposition_list",
+    enforces=(("consent.OppositionEntry", "objected_at", None),),
     settings=("RETENTION_MONTHS['opposition_list']",),
     summary="Opposition-list entries deleted once their period (at least 3 years) has passed.",
 )
@@ -490,11 +559,232 @@ def purge_opposition_list(
     # An entry names no person (a keyed hash only), so no legal hold can apply to it.
     return _in_batches(
         OppositionEntry.objects.filter(
-            objected_at__lt=expired_before(now, _months("opposition_list"))
+            objected_at__lt=expired_before(now, _months("consent.OppositionEntry", "objected_at"))
         ),
-        held=Exists(LegalHold.objects.none()),
+        held=NOTHING_HELD,
         dry_run=dry_run,
         batch_size=batch_size,
         act=partial(_delete_rows, OppositionEntry),
+        action="deleted",
+    )
+
+
+# --- Rights requests and what they leave behind (rights/) ---------------------------------
+
+
+@policy(
+    "unconfirmed_requests",
+    enforces=(("rights.DataSubjectRequest", "email", "unconfirmed_requests"),),
+    settings=("RIGHTS_CONFIRMATION_LINK_DAYS", "RETENTION_MONTHS['unconfirmed_requests']"),
+    summary="Requests never confirmed: expired when their link expires (a step and an audit "
+    "event each), then deleted with their steps, links and emails a month later.",
+)
+def purge_unconfirmed_requests(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    from rights import services  # rights.services imports its tasks, which import it
+
+    link_expired = now - timedelta(days=settings.RIGHTS_CONFIRMATION_LINK_DAYS)
+    # Expiring destroys nothing (the request stays, closed): no hold to honour.
+    expire = _in_batches(
+        DataSubjectRequest.objects.unconfirmed_since(link_expired),
+        held=NOTHING_HELD,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(services.expire_requests, now=now),
+        action="expired",
+    )
+    months = _months("rights.DataSubjectRequest", "email", "unconfirmed_requests")
+    delete = _in_batches(
+        DataSubjectRequest.objects.expired_before(expired_before(now, months)),
+        held=_held_by_email(now, "email"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=services.delete_requests,
+        action="deleted",
+    )
+    return expire + delete
+
+
+@policy(
+    "closed_requests",
+    enforces=(
+        ("rights.DataSubjectRequest", "email", "closed_requests"),
+        ("rights.RequestStep", "message", "closed_requests"),
+    ),
+    settings=("RETENTION_MONTHS['closed_requests']",),
+    summary="Closed requests anonymised 5 years after closure: address, name, answers, "
+    "messages and the emails and links left go; kind, dates, outcome, ground and days "
+    "taken stay as proof (A11).",
+)
+def anonymise_closed_requests(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    from rights import services
+
+    months = _months("rights.DataSubjectRequest", "email", "closed_requests")
+    return _in_batches(
+        DataSubjectRequest.objects.closed_before(expired_before(now, months)),
+        held=_held_by_email(now, "email"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(services.anonymise_requests, now=now),
+        action="anonymised",
+    )
+
+
+@policy(
+    "sent_emails",
+    settings=("RIGHTS_SENT_EMAIL_RETENTION_DAYS",),
+    summary="Outbox emails (address, single-use links) deleted 30 days after they were sent, "
+    "or after they were queued when sending failed for good.",
+)
+def purge_sent_emails(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # Measured in days, so not an inventory rule in months: the inventory describes it
+    # from the same setting (SENT_EMAIL_RETENTION).
+    cutoff = now - timedelta(days=settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS)
+    return _in_batches(
+        OutgoingEmail.objects.done_before(cutoff),
+        held=_held_by_email(now, "to"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, OutgoingEmail),
+        action="deleted",
+    )
+
+
+@policy(
+    "sign_in_links",
+    settings=("RIGHTS_SIGN_IN_LINK_MINUTES",),
+    summary="Privacy-space sign-in links deleted once expired, used or not.",
+)
+def purge_sign_in_links(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    return _in_batches(
+        SecretLink.objects.expired_sign_ins(now=now),
+        held=_held_by_email(now, "email"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, SecretLink),
+        action="deleted",
+    )
+
+
+@policy(
+    "exports",
+    settings=("RIGHTS_EXPORT_LINK_DAYS",),
+    summary="Access and portability exports deleted, file and row, when their link expires "
+    "(an audit event each on the request's timeline).",
+)
+def purge_exports(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    from rights import exports
+
+    return _in_batches(
+        Export.objects.expired(now=now),
+        held=_held_by_email(now, "request__email"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(exports.delete_exports, now=now),
+        action="deleted",
+    )
+
+
+def _kept_row_still_there() -> Q:
+    """True for an ErasureKeptRow whose row still exists (the sweeps delete a kept invoice
+    whole when its date has passed), for each model the inventory keeps on a dated rule."""
+    dated = sorted(
+        {f.model for f in inventory.personal_fields() for r in f.retention if r.start_field}
+    )
+    condition = Q()
+    for label in dated:
+        rows = apps.get_model(label)._base_manager.filter(pk=OuterRef("row_id"))
+        condition |= Q(model=label) & Q(Exists(rows))
+    return condition
+
+
+@policy(
+    "erasure_final_notices",
+    settings=(),
+    summary="After an erasure, once what was kept for a legal reason has been deleted "
+    "(its last date passed and the rows gone), the person gets one final notice; the "
+    "address kept for it is then blanked (B4).",
+)
+def send_erasure_final_notices(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    from rights import fulfilment
+
+    today = now.astimezone(UTC).date()
+    still_kept = ErasureKeptRow.objects.filter(ledger_id=OuterRef("pk")).filter(
+        _kept_row_still_there()
+    )
+    return _in_batches(
+        ErasureLedger.objects.final_notice_due(today),
+        conditions=(~Exists(still_kept),),
+        held=_held_by_email(now, "notice_email"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(fulfilment.send_final_notices, now=now),
+        action="notified",
+    )
+
+
+# --- Leftovers ------------------------------------------------------------------------------
+
+
+@policy(
+    "stripe_events",
+    settings=("STRIPE_EVENT_RETENTION_DAYS",),
+    summary="The ledger of handled Stripe webhook events (ids and types, no content) "
+    "deleted after 30 days: Stripe stops retrying an event after 3.",
+)
+def purge_stripe_events(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # An event id names no one (NOT_PERSONAL in the inventory): no hold applies.
+    cutoff = now - timedelta(days=settings.STRIPE_EVENT_RETENTION_DAYS)
+    return _in_batches(
+        StripeEvent.objects.filter(received_at__lt=cutoff),
+        held=NOTHING_HELD,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, StripeEvent),
+        action="deleted",
+    )
+
+
+@policy(
+    "consent_proof",
+    enforces=(("consent.ConsentRecord", "at", None),),
+    settings=("RETENTION_MONTHS['consent_proof']",),
+    summary="Consent records deleted 5 years after they stopped being relied on, that is "
+    "after a later choice (a withdrawal, a new choice) replaced them; the latest choice "
+    "per person and purpose is the current state and stays (B12, GDPR 7(1)).",
+)
+def purge_consent_proof(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # The proof of a consent is needed while the consent is relied on, and for the period
+    # after (claims): so a record goes only once the record that replaced it is itself
+    # older than the period. The latest record of a subject and purpose never goes here:
+    # a current consent keeps its proof as long as it lasts.
+    before = expired_before(now, _months("consent.ConsentRecord", "at"))
+    later = Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
+    replaced = ConsentRecord.objects.filter(later, purpose=OuterRef("purpose"), at__lt=before)
+    superseded = Exists(
+        replaced.exclude(subject_hash="").filter(subject_hash=OuterRef("subject_hash"))
+    ) | Exists(replaced.filter(browser_id=OuterRef("browser_id")))
+    return _in_batches(
+        ConsentRecord.objects.filter(at__lt=before),
+        conditions=(superseded,),
+        held=_held_by_hash(now, "subject_hash"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, ConsentRecord),
         action="deleted",
     )

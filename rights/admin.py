@@ -974,7 +974,13 @@ class ExportAdmin(ReadOnlyAdmin):
 
 @admin.register(ErasureLedger)
 class ErasureLedgerAdmin(ReadOnlyAdmin):
-    list_display = ["request_code", "executed_at", "last_reapplied_at"]
+    list_display = [
+        "request_code",
+        "executed_at",
+        "last_reapplied_at",
+        "final_notice_due_on",
+        "final_notice_sent_at",
+    ]
     search_fields = ["=request_code", "=subject_hash"]
     date_hierarchy = "executed_at"
 

@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.hashing import normalise_email
+from okasio_privacy.drf import StrictCharField
 from rights import services
 from rights.forms import FORMS
 from rights.models import RequestKind, RequestStatus, StepKind, validate_details
@@ -127,7 +128,7 @@ class SubmitRequestApi(PublicApi):
             error_messages={"invalid_choice": _("Select a valid choice.")},
         )
         email = serializers.EmailField(max_length=EMAIL_MAX_LENGTH)
-        name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+        name = StrictCharField(max_length=200, required=False, allow_blank=True, default="")
         language = serializers.ChoiceField(
             choices=settings.LANGUAGES,
             error_messages={"invalid_choice": _("Select a valid choice.")},

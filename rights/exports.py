@@ -398,16 +398,24 @@ def export_path(export: Export) -> Path:
     return Path(settings.MEDIA_ROOT) / export.file_path
 
 
-def build_export(*, dsr: DataSubjectRequest, now: datetime) -> Export:
+def build_export(
+    *, dsr: DataSubjectRequest, now: datetime, build_id: uuid.UUID | None = None
+) -> Export:
     """Build the ZIP of an access or portability request, record it, complete the request
     (if still open) and email a download link: that email is the answer.
 
     The file is written first; the `Export` row, the audit event and the email are written
-    in one transaction after it (a failed build leaves no row and no file).
+    in one transaction after it (a failed build leaves no row and no file). `build_id` (the
+    Celery task's id) names the file: a build run again for the same task, after its worker
+    was killed, rewrites the same file over its partial one, and a build already recorded
+    is returned as it is (one row, one email, however often the task runs).
     """
     kind = KIND_OF_REQUEST[RequestKind(dsr.kind)]
+    relative = f"{EXPORTS_DIR}/{(build_id or uuid.uuid4()).hex}.zip"
+    done = Export.objects.filter(request=dsr, file_path=relative).first()
+    if done is not None:
+        return done
     person = Person.objects.with_email(dsr.email).first()
-    relative = f"{EXPORTS_DIR}/{uuid.uuid4().hex}.zip"
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -525,12 +533,16 @@ def open_export(export: Export) -> IO[bytes]:
     return export_path(export).open("rb")
 
 
-def delete_expired_exports(*, now: datetime) -> int:
-    """Delete the files and rows of exports past their expiry; return how many."""
-    count = 0
-    for export in Export.objects.expired(now=now).select_related("request").iterator():
+def delete_exports(keys: list[int], *, now: datetime) -> int:
+    """Delete these exports, file then row, with an audit event each on the request's
+    timeline; return how many (retention's exports policy picks the expired ones).
+
+    The files go first: if the transaction then fails, the rows stay and the next run
+    deletes them (a file already gone is fine), so no file is ever left without its row.
+    """
+    doomed = list(Export.objects.filter(pk__in=keys).select_related("request"))
+    for export in doomed:
         export_path(export).unlink(missing_ok=True)
         export.request.audit("export.deleted", now=now, export=str(export.code))
-        export.delete()
-        count += 1
-    return count
+    Export.objects.filter(pk__in=[export.pk for export in doomed]).delete()
+    return len(doomed)

@@ -50,6 +50,7 @@ from rights.models import (
     RECTIFIABLE_FIELDS,
     ActionRefused,
     DataSubjectRequest,
+    ErasureKeptRow,
     ErasureLedger,
     NotificationStatus,
     ObjectionDecision,
@@ -568,10 +569,25 @@ def execute_erasure(
     customer_id = _forget(person=person, now=now)
     done = _apply_plan(person=person, plan=plan)
     summary = _summary(plan, done)
-    ErasureLedger.objects.get_or_create(
+    kept_rows = _kept_rows(plan)
+    final_notice_due_on = max(kept_rows.values(), default=None)
+    ledger, created = ErasureLedger.objects.get_or_create(
         request_code=dsr.code,
-        defaults={"subject_hash": subject_hash(email), "executed_at": now, "summary": summary},
+        defaults={
+            "subject_hash": subject_hash(email),
+            "executed_at": now,
+            "summary": summary,
+            # Kept for the final notice only, and only when something is kept until a date.
+            "notice_email": dsr.email if final_notice_due_on else "",
+            "notice_language": dsr.language if final_notice_due_on else "",
+            "final_notice_due_on": final_notice_due_on,
+        },
     )
+    if created:
+        ErasureKeptRow.objects.bulk_create(
+            ErasureKeptRow(ledger=ledger, model=model, row_id=row_id, keep_until=until)
+            for (model, row_id), until in kept_rows.items()
+        )
     erased_items = [item for item in plan if item.action != Erasure.KEEP]
     notifications = notify_recipients(
         dsr=dsr,
@@ -587,11 +603,61 @@ def execute_erasure(
         template="erasure_done",
         to=dsr.email,
         language=dsr.language,
-        context=services._email_context(dsr, erased=erased, kept=kept),
+        context=services._email_context(
+            dsr, erased=erased, kept=kept, final_notice=final_notice_due_on is not None
+        ),
         dsr=dsr,
         now=now,
     )
     return ErasureResult(plan=plan, erased=erased, kept=kept, notifications=notifications)
+
+
+def _kept_rows(plan: list[PlanItem]) -> dict[tuple[str, int], date]:
+    """The rows kept until a date, each with its last date (an invoice's, after its card
+    details'): what the final notice waits for."""
+    rows: dict[tuple[str, int], date] = {}
+    for item in plan:
+        if item.action == Erasure.KEEP and item.keep_until and item.row_id is not None:
+            key = (item.model, item.row_id)
+            rows[key] = max(item.keep_until, rows.get(key, item.keep_until))
+    return rows
+
+
+def send_final_notices(keys: list[int], *, now: datetime) -> int:
+    """Tell the people of these erasures that what was kept for a legal reason is now
+    deleted too, then forget the address kept for that; return how many were told.
+
+    Retention's erasure_final_notices policy picks the entries (last date passed, kept rows
+    gone) and locks them. One email and one audit event each; the outbox purges the email
+    after RIGHTS_SENT_EMAIL_RETENTION_DAYS like any other.
+    """
+    ledgers = list(ErasureLedger.objects.filter(pk__in=keys).exclude(notice_email=""))
+    for ledger in ledgers:
+        services.queue_email(
+            template="erasure_final",
+            to=ledger.notice_email,
+            language=ledger.notice_language or settings.LANGUAGE_CODE,
+            context={
+                "reference": str(ledger.request_code)[:8].upper(),
+                "executed_on": _legal_today(ledger.executed_at),
+                "email_days": settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS,
+            },
+            now=now,
+        )
+        record_event(
+            action="erasure.final_notice_sent",
+            actor_type=ActorType.SYSTEM,
+            object_type="rights.DataSubjectRequest",
+            object_ref=str(ledger.request_code),
+            subject_email=ledger.notice_email,
+            now=now,
+        )
+    done = [ledger.pk for ledger in ledgers]
+    ErasureKeptRow.objects.filter(ledger_id__in=done).delete()
+    ErasureLedger.objects.filter(pk__in=done).update(
+        notice_email="", notice_language="", final_notice_sent_at=now
+    )
+    return len(done)
 
 
 def reapply_erasures(*, now: datetime, dry_run: bool = False) -> int:

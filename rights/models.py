@@ -78,6 +78,10 @@ ANSWERED_STATUSES = [
 ]
 
 
+# Confirmed and closed: what retention's closed_requests policy anonymises in time.
+CLOSED_STATUSES = [*ANSWERED_STATUSES, RequestStatus.WITHDRAWN]
+
+
 class Channel(models.TextChoices):
     PORTAL = "portal", _("Portal form")
     EMAIL = "email", _("Email")
@@ -330,6 +334,17 @@ class DataSubjectRequestQuerySet(models.QuerySet):
     def open(self) -> DataSubjectRequestQuerySet:
         return self.filter(status__in=OPEN_STATUSES)
 
+    def closed_before(self, moment: datetime) -> DataSubjectRequestQuerySet:
+        """Confirmed requests closed (answered or withdrawn) before `moment`, whose personal
+        data are still there."""
+        return self.filter(
+            status__in=CLOSED_STATUSES, closed_at__lt=moment, anonymised_at__isnull=True
+        )
+
+    def expired_before(self, moment: datetime) -> DataSubjectRequestQuerySet:
+        """Never-confirmed requests that expired before `moment`."""
+        return self.filter(status=RequestStatus.EXPIRED, closed_at__lt=moment)
+
     def for_email(self, email: str) -> DataSubjectRequestQuerySet:
         return self.filter(email=normalise_email(email))
 
@@ -430,6 +445,9 @@ class DataSubjectRequest(models.Model):
     # and the accountability figures read these (A11).
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     days_taken = models.PositiveIntegerField(_("days taken"), null=True, blank=True)
+    # Set by retention's closed_requests policy, RETENTION_MONTHS["closed_requests"] after
+    # closure: the address, name, answers and messages are gone; the facts stay (A11).
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -519,13 +537,20 @@ class DataSubjectRequest(models.Model):
         ]
         indexes = [
             # Used by rights.services.send_confirmation_reminders and
-            # expire_unconfirmed_requests (status = submitted, oldest first).
+            # retention.sweeps.purge_unconfirmed_requests (status = submitted, oldest first).
             models.Index(fields=["status", "received_at"], name="rights_dsr_status_received"),
             # Used by the privacy space and the admin search (requests of one address).
             models.Index(fields=["email"], name="rights_dsr_email"),
             # Used by the back-office queue (open work, soonest due first), the daily
             # digest and the dashboard's due-soon and overdue counts.
             models.Index(fields=["status", "current_due_on"], name="rights_dsr_status_due"),
+            # Used by retention.sweeps.anonymise_closed_requests (closed, not yet anonymised)
+            # and purge_unconfirmed_requests (expired, by closure date).
+            models.Index(
+                fields=["closed_at"],
+                condition=Q(anonymised_at__isnull=True),
+                name="rights_dsr_closed_not_anon",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -1077,7 +1102,16 @@ class LinkPurpose(models.TextChoices):
 
 class SecretLinkQuerySet(models.QuerySet):
     def find(self, purpose: LinkPurpose, token: str) -> SecretLink | None:
-        return self.filter(purpose=purpose, token_hash=hash_token(token)).first()
+        """The link with this token, and its request in the same query."""
+        return (
+            self.filter(purpose=purpose, token_hash=hash_token(token))
+            .select_related("request")
+            .first()
+        )
+
+    def expired_sign_ins(self, *, now: datetime) -> SecretLinkQuerySet:
+        """Sign-in links past their expiry, used or not."""
+        return self.filter(purpose=LinkPurpose.SIGN_IN, expires_at__lte=now)
 
 
 class SecretLink(models.Model):
@@ -1122,7 +1156,7 @@ class SecretLink(models.Model):
             ),
         ]
         indexes = [
-            # Used by rights.services.purge_spent_sign_in_links.
+            # Used by retention.sweeps.purge_sign_in_links.
             models.Index(fields=["purpose", "expires_at"], name="rights_secretlink_expiry"),
         ]
 
@@ -1168,6 +1202,13 @@ class EmailStatus(models.TextChoices):
 class OutgoingEmailQuerySet(models.QuerySet):
     def pending(self) -> OutgoingEmailQuerySet:
         return self.filter(status=EmailStatus.PENDING)
+
+    def done_before(self, cutoff: datetime) -> OutgoingEmailQuerySet:
+        """Sent at or before `cutoff`, or failed for good and queued at or before it."""
+        return self.filter(
+            Q(status=EmailStatus.SENT, sent_at__lte=cutoff)
+            | Q(status=EmailStatus.FAILED, created_at__lte=cutoff)
+        )
 
 
 class OutgoingEmail(models.Model):
@@ -1225,7 +1266,7 @@ class OutgoingEmail(models.Model):
                 condition=Q(status=EmailStatus.PENDING),
                 name="rights_outgoingemail_pending",
             ),
-            # Used by rights.services.purge_sent_emails.
+            # Used by retention.sweeps.purge_sent_emails.
             models.Index(fields=["sent_at"], name="rights_outgoingemail_sent"),
         ]
 
@@ -1286,7 +1327,7 @@ class Export(models.Model):
             ),
         ]
         indexes = [
-            # Used by rights.services.delete_expired_exports.
+            # Used by retention.sweeps.purge_exports.
             models.Index(fields=["expires_at"], name="rights_export_expires"),
         ]
 
@@ -1390,6 +1431,12 @@ class RecipientNotification(models.Model):
         )
 
 
+class ErasureLedgerQuerySet(models.QuerySet):
+    def final_notice_due(self, today: date) -> ErasureLedgerQuerySet:
+        """Entries whose final notice waits and whose last kept item's date has passed."""
+        return self.exclude(notice_email="").filter(final_notice_due_on__lt=today)
+
+
 class ErasureLedger(models.Model):
     """A pseudonymous record of an executed erasure, so a restored backup can be erased again.
 
@@ -1403,17 +1450,68 @@ class ErasureLedger(models.Model):
     executed_at = models.DateTimeField(_("executed at"), default=timezone.now)
     summary = models.JSONField(_("what was erased and kept"), default=dict)
     last_reapplied_at = models.DateTimeField(_("last reapplied at"), null=True, blank=True)
+    # The final notice (DESIGN "Erasure"): when what was kept for a legal reason has gone,
+    # the person is told so once. The address is kept for that alone, and blanked when the
+    # notice is sent (retention's erasure_final_notices); empty when nothing was kept with
+    # a date. `final_notice_due_on` is the last kept item's date (ErasureKeptRow).
+    notice_email = models.EmailField(_("address for the final notice"), blank=True)
+    notice_language = models.CharField(
+        _("language of the final notice"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
+    final_notice_due_on = models.DateField(_("final notice due after"), null=True, blank=True)
+    final_notice_sent_at = models.DateTimeField(_("final notice sent at"), null=True, blank=True)
+
+    objects = ErasureLedgerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("erasure ledger entry")
         verbose_name_plural = _("erasure ledger")
+        constraints = [
+            # An address waits for its notice only with a date to send it.
+            models.CheckConstraint(
+                condition=Q(notice_email="") | Q(final_notice_due_on__isnull=False),
+                name="rights_erasureledger_notice_has_date",
+            ),
+        ]
         indexes = [
             # Used by rights.fulfilment.reapply_erasures (match restored people by hash).
             models.Index(fields=["subject_hash"], name="rights_erasureledger_subject"),
+            # Used by retention.sweeps.send_erasure_final_notices (notices still to send).
+            models.Index(
+                fields=["final_notice_due_on"],
+                condition=~Q(notice_email=""),
+                name="rights_erasureledger_notice",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Erasure {str(self.request_code)[:8]}" if self.request_code else "Erasure"
+
+
+class ErasureKeptRow(models.Model):
+    """A row an erasure kept for a legal reason (an invoice), until `keep_until`.
+
+    The final notice waits until every kept row of its erasure is gone (the accounting
+    sweep deletes it); then these go with the notice. The row's internal key only: the
+    row itself no longer names the person (anonymised by the erasure).
+    """
+
+    ledger = models.ForeignKey(ErasureLedger, on_delete=models.CASCADE, related_name="kept_rows")
+    model = models.CharField(_("model"), max_length=100)
+    row_id = models.PositiveBigIntegerField(_("row"))
+    keep_until = models.DateField(_("kept until"))
+
+    class Meta:
+        verbose_name = _("row kept after an erasure")
+        verbose_name_plural = _("rows kept after an erasure")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ledger", "model", "row_id"], name="rights_erasurekeptrow_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} #{self.row_id}" if self.model else "Kept row"
 
 
 class RestrictionQuerySet(models.QuerySet):

@@ -40,6 +40,7 @@ from rights.models import (
     RequestKind,
     RequestPause,
     RequestStatus,
+    RequestStep,
     SecretLink,
     StepKind,
     hash_token,
@@ -169,25 +170,6 @@ def relay_pending_emails(*, now: datetime, limit: int = BATCH_SIZE) -> int:
     return sum(send_outgoing_email(email_id=email_id, now=now) for email_id in ids)
 
 
-def purge_sent_emails(*, now: datetime) -> int:
-    """Delete sent or failed emails older than RIGHTS_SENT_EMAIL_RETENTION_DAYS; return the count.
-
-    They hold the person's address and single-use links; the audit log keeps the facts.
-    """
-    cutoff = now - timedelta(days=settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS)
-    sent = OutgoingEmail.objects.filter(status=EmailStatus.SENT, sent_at__lte=cutoff)
-    failed = OutgoingEmail.objects.filter(status=EmailStatus.FAILED, created_at__lte=cutoff)
-    count = sent.delete()[0] + failed.delete()[0]
-    if count:
-        record_event(
-            action="email.purged",
-            actor_type=ActorType.SYSTEM,
-            details={"count": count, "retention_days": settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS},
-            now=now,
-        )
-    return count
-
-
 def _audit_email(outgoing: OutgoingEmail, action: str, *, now: datetime) -> None:
     record_event(
         action=action,
@@ -240,7 +222,6 @@ def submit_request(
         _join_existing(dsr, language=language, now=now)
         return dsr
     dsr.add_step(StepKind.RECEIVED, now=now)
-    dsr.audit("request.submitted", now=now, actor_type=ActorType.PERSON, channel=Channel.PORTAL)
     _, token = SecretLink.issue(
         purpose=LinkPurpose.CONFIRM, request=dsr, expires_at=dsr.confirmation_expires_at(), now=now
     )
@@ -252,6 +233,8 @@ def submit_request(
         dsr=dsr,
         now=now,
     )
+    # Last: every intake waits for the audit log's lock, held from here to the commit.
+    dsr.audit("request.submitted", now=now, actor_type=ActorType.PERSON, channel=Channel.PORTAL)
     return dsr
 
 
@@ -262,7 +245,6 @@ def _join_existing(dsr: DataSubjectRequest, *, language: str, now: datetime) -> 
     waits for confirmation, a tracker link after), so a lost first email is not a dead end.
     """
     dsr.add_step(StepKind.JOINED, now=now)
-    dsr.audit("request.joined", now=now, actor_type=ActorType.PERSON)
     if dsr.status == RequestStatus.SUBMITTED:
         _, token = SecretLink.issue(
             purpose=LinkPurpose.CONFIRM,
@@ -282,6 +264,7 @@ def _join_existing(dsr: DataSubjectRequest, *, language: str, now: datetime) -> 
         dsr=dsr,
         now=now,
     )
+    dsr.audit("request.joined", now=now, actor_type=ActorType.PERSON)
 
 
 @transaction.atomic
@@ -460,30 +443,45 @@ def send_confirmation_reminders(*, now: datetime, limit: int = BATCH_SIZE) -> in
     return count
 
 
-def expire_unconfirmed_requests(*, now: datetime, limit: int = BATCH_SIZE) -> int:
-    """Expire requests never confirmed within RIGHTS_CONFIRMATION_LINK_DAYS; return the count.
+# --- Retention of requests (scheduled by retention.sweeps, which locks the rows) -----------
+
+
+def expire_requests(keys: list[int], *, now: datetime) -> int:
+    """Expire these requests if still unconfirmed (retention's unconfirmed_requests policy
+    picks those whose link expired); return how many.
 
     Each expiry is a step and an audit event: a request never disappears silently.
     """
-    cutoff = now - timedelta(days=settings.RIGHTS_CONFIRMATION_LINK_DAYS)
-    ids = list(
-        DataSubjectRequest.objects.unconfirmed_since(cutoff)
-        .order_by("received_at")
-        .values_list("id", flat=True)[:limit]
-    )
     count = 0
-    for dsr_id in ids:
-        with transaction.atomic():
-            dsr = (
-                DataSubjectRequest.objects.select_for_update(skip_locked=True)
-                .filter(pk=dsr_id, status=RequestStatus.SUBMITTED)
-                .first()
-            )
-            if dsr is None:
-                continue
-            dsr.expire(now=now)
-            count += 1
+    for dsr in DataSubjectRequest.objects.filter(pk__in=keys, status=RequestStatus.SUBMITTED):
+        dsr.expire(now=now)
+        count += 1
     return count
+
+
+def delete_requests(keys: list[int]) -> int:
+    """Delete these requests with their steps, links and exports, and the emails written
+    about them (which hold the address); return how many requests went. A fixed number of
+    queries whatever the number of requests."""
+    OutgoingEmail.objects.filter(request_id__in=keys).delete()
+    _, deleted = DataSubjectRequest.objects.filter(pk__in=keys).delete()
+    return deleted.get(DataSubjectRequest._meta.label, 0)
+
+
+def anonymise_requests(keys: list[int], *, now: datetime) -> int:
+    """Remove the person from these closed requests: address, name, answers, the doubt
+    about their identity, the messages on the tracker; delete the emails and the links
+    left. The facts of the procedure stay (kind, channel, dates, extension, outcome,
+    ground, days taken, recipients told): the proof of A11. Return how many.
+
+    The audit log keeps its keyed hashes: it is append-only, and they name no one.
+    """
+    OutgoingEmail.objects.filter(request_id__in=keys).delete()
+    SecretLink.objects.filter(request_id__in=keys).delete()
+    RequestStep.objects.filter(request_id__in=keys).exclude(message="").update(message="")
+    return DataSubjectRequest.objects.filter(pk__in=keys).update(
+        email="", name="", details={}, identity_doubt_reason="", anonymised_at=now
+    )
 
 
 # --- The privacy space --------------------------------------------------------------------
@@ -540,11 +538,6 @@ def use_sign_in_link(*, token: str, now: datetime) -> tuple[LinkState, str]:
         action="space.signed_in", actor_type=ActorType.PERSON, subject_email=link.email, now=now
     )
     return LinkState.OK, link.email
-
-
-def purge_spent_sign_in_links(*, now: datetime) -> int:
-    """Delete sign-in links past their expiry (used or not); return the count."""
-    return SecretLink.objects.filter(purpose=LinkPurpose.SIGN_IN, expires_at__lte=now).delete()[0]
 
 
 # --- The DPO's back office (issue 4) --------------------------------------------------------

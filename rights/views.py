@@ -8,6 +8,7 @@ import contextlib
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -131,6 +132,8 @@ def tracker(request: HttpRequest, token: str) -> HttpResponse:
 def _tracker_context(
     dsr: DataSubjectRequest, token: str, answer_form: AnswerForm | None = None
 ) -> dict:
+    # The deadlines and the page both read the pauses, and the page the steps: once each.
+    prefetch_related_objects([dsr], "pauses", "steps")
     return {
         "dsr": dsr,
         "token": token,

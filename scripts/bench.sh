@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make bench`: every benchmark in bench/, each printing ratios against a baseline measured
-# in the same run: the consent endpoint against gunicorn on 127.0.0.1, the retention sweep
-# and the streaming export, with a private PostgreSQL and Redis. Arguments go to
+# in the same run: the consent endpoint and the busy endpoints under load (intake, consent,
+# tracker, admin queue) against gunicorn on 127.0.0.1, the retention sweep and the streaming
+# export, with a private PostgreSQL and Redis. Arguments go to
 # bench/retention.py:
 # `bash scripts/bench.sh --people 200000`.
 set -euo pipefail
@@ -25,6 +26,10 @@ export SUBJECT_HASH_KEY="bench-subject-hash-key"
 .venv/bin/python manage.py compilemessages -v 0
 
 .venv/bin/python bench/consent.py
+
+echo
+echo "==> bench/load.py"
+.venv/bin/python bench/load.py
 
 echo
 echo "==> bench/retention.py"

@@ -56,17 +56,21 @@ services_start() {
         as_pg=(runuser -u postgres --)
     fi
     "${as_pg[@]}" "$pgbin/initdb" -D "$SERVICES_DIR/pg/data" -U postgres -A trust -E UTF8 --no-sync >/dev/null
+    local pg_options="-p $pg_port -k $SERVICES_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     "${as_pg[@]}" "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -l "$SERVICES_DIR/pg/log" -w -o \
-        "-p $pg_port -k $SERVICES_DIR/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-        start >/dev/null
+        "$pg_options" start >/dev/null
     "${as_pg[@]}" "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres okasio
     PG_STOP=("${as_pg[@]}" "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -m fast stop)
     redis-server --daemonize yes --bind 127.0.0.1 --port "$redis_port" --save "" --appendonly no \
         --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"
     DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/okasio"
     REDIS_URL="redis://127.0.0.1:$redis_port/0"
-    # The Redis binary and port, for tests that stop and restart it (fault tests).
+    # The Redis port, and how to stop and start this PostgreSQL (pg_ctl -D DATA -o OPTIONS,
+    # as OKASIO_PG_USER when not empty) and reach its tools (pg_dump, pg_restore), for the
+    # tests that stop and restart them or restore a backup (tests/faults/).
     export OKASIO_REDIS_PORT=$redis_port OKASIO_SERVICES_DIR=$SERVICES_DIR
+    export OKASIO_PG_BIN=$pgbin OKASIO_PG_DATA=$SERVICES_DIR/pg/data OKASIO_PG_OPTIONS=$pg_options
+    export OKASIO_PG_USER=${as_pg:+postgres}
     for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
     echo "PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port"
 }

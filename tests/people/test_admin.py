@@ -45,3 +45,23 @@ def test_it_lets_the_dpo_open_a_person_with_their_purchases(dpo_client, alice):
 def test_it_keeps_outsiders_out(staff_client, charlie, alice):
     client = staff_client(charlie)
     assert client.get("/admin/people/person/").status_code == 403
+
+
+def test_it_lets_nobody_edit_a_restricted_person(dpo_client, alice):
+    # B5, GDPR 18(2): restricted data are stored, not edited.
+    from rights.fulfilment import restrict_processing
+    from rights.models import RestrictionCase
+    from tests.conftest import NOW
+
+    url = f"/admin/people/person/{alice.pk}/change/"
+    assert b'name="_save"' in dpo_client.get(url).content
+
+    restrict_processing(person=alice, case=RestrictionCase.ACCURACY, by=None, now=NOW)
+
+    page = dpo_client.get(url)
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert "GDPR 18" in page.content.decode() or "RGPD" in page.content.decode()
+    response = dpo_client.post(url, {"email": "changed@example.fr", "first_name": "Eve"})
+    assert response.status_code == 403
+    alice.refresh_from_db()
+    assert alice.email == "alice@example.fr"

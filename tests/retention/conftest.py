@@ -1,6 +1,7 @@
 """Factories for the retention tests: saved cards, traces, holds, a population of prospects.
 
-`make_purchase` is the shared one in tests/conftest.py.
+`make_purchase` is the shared one in tests/conftest.py; `make_dsr` and `holdings` are the
+rights app's (tests/rights/conftest.py), for the policies on what requests leave behind.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import NOW
+from tests.rights.conftest import holdings, make_dsr  # noqa: F401 (fixtures, shared)
 
 _serial = itertools.count(1)
 

@@ -81,6 +81,14 @@ def test_it_covers_every_policy_in_the_nightly_schedule(settings):
         "saved_cards",
         "saved_cards_without_consent",
         "opposition_list",
+        "unconfirmed_requests",
+        "closed_requests",
+        "sent_emails",
+        "sign_in_links",
+        "exports",
+        "erasure_final_notices",
+        "stripe_events",
+        "consent_proof",
     }
 
 

@@ -122,6 +122,8 @@ def test_it_never_says_whether_a_request_is_new_or_joined(
         ({**BODY, "language": "de"}, "language"),
         ({**BODY, "name": "n" * 201}, "name"),
         ({**BODY, "name": None}, "name"),
+        ({**BODY, "name": 5}, "name"),  # a string is a string (OpenAPI), not a coerced number
+        ({**BODY, "name": True}, "name"),
         ({**BODY, "name": "Alice\x00"}, "name"),
         ({**BODY, "details": []}, "details"),
         ({**BODY, "details": None}, "details"),

@@ -44,8 +44,11 @@ def test_it_reads_the_reminder_delay_from_settings(make_dsr, settings):
 def test_it_expires_unconfirmed_requests_and_records_it(make_dsr):
     dsr = make_dsr()
     confirmed = make_dsr(kind="erasure", details={"scope": "everything"}, confirm=True)
-    assert services.expire_unconfirmed_requests(now=NOW + timedelta(days=6)) == 0
-    assert services.expire_unconfirmed_requests(now=NOW + timedelta(days=7)) == 1
+    # Retention's unconfirmed_requests policy runs it (hourly, and with the nightly sweeps).
+    from retention.sweeps import purge_unconfirmed_requests
+
+    assert purge_unconfirmed_requests(now=NOW + timedelta(days=6)).affected == 0
+    assert purge_unconfirmed_requests(now=NOW + timedelta(days=7)).affected == 1
     dsr.refresh_from_db()
     assert dsr.status == RequestStatus.EXPIRED
     assert dsr.closed_at == NOW + timedelta(days=7)
@@ -58,7 +61,6 @@ def test_it_expires_unconfirmed_requests_and_records_it(make_dsr):
 def test_it_runs_the_periodic_tasks(make_dsr):
     make_dsr()
     assert tasks.relay_pending_emails.delay().get() == 1
-    assert tasks.expire_unconfirmed_requests.delay().get() >= 0
     assert tasks.send_confirmation_reminders.delay().get() >= 0
 
 
@@ -67,10 +69,14 @@ def test_it_lists_the_periodic_tasks_in_the_beat_schedule(settings):
     assert {
         "rights.tasks.relay_pending_emails",
         "rights.tasks.send_confirmation_reminders",
-        "rights.tasks.expire_unconfirmed_requests",
-        "rights.tasks.purge_sent_emails",
-        "rights.tasks.purge_spent_sign_in_links",
     } <= scheduled
+    # What requests leave behind is retention's: one place for each rule.
+    assert not {task for task in scheduled if "purge" in task or "expire" in task}
+    hourly = settings.CELERY_BEAT_SCHEDULE["retention-unconfirmed-requests"]
+    assert (hourly["task"], hourly["args"]) == (
+        "retention.tasks.run_sweep",
+        ("unconfirmed_requests",),
+    )
 
 
 def test_it_logs_an_emailed_request_from_its_receipt_date(bob):

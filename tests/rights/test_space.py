@@ -67,7 +67,9 @@ def test_it_expires_sign_in_links(client, make_dsr):
         response = client.post(path)
     assert response.status_code == 410
     assert response.context["state"] == "expired"
-    assert services.purge_spent_sign_in_links(now=NOW + timedelta(minutes=31)) == 1
+    from retention.sweeps import purge_sign_in_links
+
+    assert purge_sign_in_links(now=NOW + timedelta(minutes=31)).affected == 1
     assert not SecretLink.objects.filter(purpose="sign_in").exists()
 
 
