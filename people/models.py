@@ -159,7 +159,9 @@ class Activity(models.Model):
 
 
 class ActivityParticipation(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="participations")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="participations", verbose_name=_("person")
+    )
     activity = models.ForeignKey(
         Activity,
         on_delete=models.CASCADE,
@@ -192,7 +194,12 @@ class Purchase(models.Model):
     # SET_NULL: erasing the person leaves the invoice, which carries its own billing
     # name and address, as the law requires (B4).
     person = models.ForeignKey(
-        Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="purchases"
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="purchases",
+        verbose_name=_("person"),
     )
     stripe_charge_id = models.CharField(_("Stripe charge ID"), max_length=255, unique=True)
     kind = models.CharField(_("kind of purchase"), max_length=20, choices=PurchaseKind)
@@ -258,7 +265,9 @@ class SavedCard(models.Model):
     here, the timestamp and the wording version the person ticked.
     """
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="saved_cards")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="saved_cards", verbose_name=_("person")
+    )
     stripe_payment_method_id = models.CharField(
         _("Stripe payment method ID"), max_length=255, unique=True
     )
@@ -297,7 +306,9 @@ class SavedCard(models.Model):
 
 
 class Review(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="reviews")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="reviews", verbose_name=_("person")
+    )
     activity = models.ForeignKey(
         Activity,
         on_delete=models.SET_NULL,
@@ -323,7 +334,12 @@ class Review(models.Model):
 
 
 class ContactRequest(models.Model):
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_requests")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="contact_requests",
+        verbose_name=_("person"),
+    )
     subject = models.CharField(_("subject of your message"), max_length=255)
     message = models.TextField(_("your message"))
     created_at = models.DateTimeField(_("message sent"), default=timezone.now)
@@ -345,7 +361,12 @@ class TechnicalTrace(models.Model):
 
     # Null: a visitor we cannot tie to anyone.
     person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, null=True, blank=True, related_name="technical_traces"
+        Person,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="technical_traces",
+        verbose_name=_("person"),
     )
     ip_address = models.GenericIPAddressField(_("IP address"))
     user_agent = models.TextField(_("browser identification (user agent)"), blank=True)
