@@ -1019,7 +1019,12 @@ class DataSubjectRequest(models.Model):
 class RequestStep(models.Model):
     """One step of a request, as the person sees it on their tracker (append-only)."""
 
-    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="steps")
+    request = models.ForeignKey(
+        DataSubjectRequest,
+        on_delete=models.CASCADE,
+        related_name="steps",
+        verbose_name=_("request reference"),
+    )
     kind = models.CharField(_("step"), max_length=20, choices=StepKind)
     at = models.DateTimeField(_("at"), default=timezone.now)
     # A message from the DPO to the person (StepKind.MESSAGE); may hold personal data.
@@ -1047,7 +1052,12 @@ class RequestPause(models.Model):
     by side.
     """
 
-    request = models.ForeignKey(DataSubjectRequest, on_delete=models.CASCADE, related_name="pauses")
+    request = models.ForeignKey(
+        DataSubjectRequest,
+        on_delete=models.CASCADE,
+        related_name="pauses",
+        verbose_name=_("request reference"),
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=PauseReason)
     # When we asked the person (the pause is allowed only if we asked without undue delay).
     asked_at = models.DateTimeField(_("asked at"))
@@ -1119,6 +1129,7 @@ class SecretLink(models.Model):
         null=True,
         blank=True,
         related_name="links",
+        verbose_name=_("request reference"),
     )
     # Sign-in links only: the normalised address the privacy space will be scoped to.
     email = models.EmailField(_("email address"), blank=True)
@@ -1215,6 +1226,7 @@ class OutgoingEmail(models.Model):
         null=True,
         blank=True,
         related_name="emails",
+        verbose_name=_("request reference"),
     )
     template = models.CharField(_("template"), max_length=50)
     to = models.EmailField(_("recipient"))
@@ -1287,7 +1299,10 @@ class Export(models.Model):
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     request = models.ForeignKey(
-        DataSubjectRequest, on_delete=models.CASCADE, related_name="exports"
+        DataSubjectRequest,
+        on_delete=models.CASCADE,
+        related_name="exports",
+        verbose_name=_("request reference"),
     )
     kind = models.CharField(_("kind of export"), max_length=20, choices=ExportKind)
     # Relative to MEDIA_ROOT; the file name is random, never the person's.
@@ -1349,7 +1364,10 @@ class RecipientNotification(models.Model):
     """
 
     request = models.ForeignKey(
-        DataSubjectRequest, on_delete=models.CASCADE, related_name="recipient_notifications"
+        DataSubjectRequest,
+        on_delete=models.CASCADE,
+        related_name="recipient_notifications",
+        verbose_name=_("request reference"),
     )
     recipient = models.CharField(_("recipient"), max_length=200)
     # The inventory's field names ("people.Person.email"); never their values.
@@ -1520,6 +1538,7 @@ class Restriction(models.Model):
         null=True,
         blank=True,
         related_name="restrictions",
+        verbose_name=_("request reference"),
     )
     started_at = models.DateTimeField(_("restricted since"), default=timezone.now)
     lift_notice_at = models.DateTimeField(_("told before lifting at"), null=True, blank=True)
@@ -1600,7 +1619,10 @@ class ObjectionDecision(models.Model):
     """
 
     request = models.OneToOneField(
-        DataSubjectRequest, on_delete=models.CASCADE, related_name="objection_decision"
+        DataSubjectRequest,
+        on_delete=models.CASCADE,
+        related_name="objection_decision",
+        verbose_name=_("request reference"),
     )
     upheld = models.BooleanField(_("objection upheld"))
     compelling_grounds = models.TextField(_("compelling legitimate grounds"), blank=True)
