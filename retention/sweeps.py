@@ -33,7 +33,17 @@ from django.db.models.functions import Coalesce, Greatest
 from audit.hashing import subject_hash
 from consent.models import ConsentRecord, OppositionEntry
 from people import inventory
-from people.models import Person, Purchase, SavedCard, StripeEvent, TechnicalTrace
+from people.models import (
+    Activity,
+    ActivityParticipation,
+    ContactRequest,
+    Person,
+    Purchase,
+    Review,
+    SavedCard,
+    StripeEvent,
+    TechnicalTrace,
+)
 from retention.models import LegalHold, Repermission
 from rights.deadlines import add_months
 from rights.models import (
@@ -479,6 +489,95 @@ def purge_technical_traces(
         act=partial(_delete_rows, TechnicalTrace),
         action="deleted",
     )
+
+
+@policy(
+    "contact_requests",
+    enforces=(("people.ContactRequest", "last_exchange_at", None),),
+    settings=("RETENTION_MONTHS['contact_requests']",),
+    summary="Contact requests deleted 3 years after their last exchange.",
+)
+def purge_contact_requests(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # last_exchange_at is never null (it starts at the message's own date), so the
+    # column alone, which the index serves, dates the request.
+    before = expired_before(now, _months("people.ContactRequest", "last_exchange_at"))
+    return _in_batches(
+        ContactRequest.objects.filter(last_exchange_at__lt=before),
+        held=_held(now, "person_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, ContactRequest),
+        action="deleted",
+    )
+
+
+def _inactive_accounts(before: datetime) -> QuerySet:
+    """People who have not used their account since before `before`.
+
+    The last use is the latest of: when we first collected them, the last contact they
+    initiated (`last_contact_initiated_at`: a click, a purchase, a sign-in, a reply; never
+    an email open) and the end of their client relationship. A current client (no end
+    date) is never inactive.
+    """
+    return Person.objects.filter(
+        Q(last_contact_initiated_at__isnull=True) | Q(last_contact_initiated_at__lt=before),
+        Q(is_client=False) | Q(client_relationship_ended_at__lt=before),
+        collected_at__lt=before,
+    )
+
+
+@policy(
+    "account_content",
+    enforces=(
+        ("people.Review", "created_at", None),
+        ("people.ActivityParticipation", "joined_at", None),
+        ("people.Activity", "organiser", None),
+    ),
+    settings=("RETENTION_MONTHS['account_content']",),
+    summary="Reviews and activity participations deleted, and activities organised "
+    "detached from their organiser (kept for their participants), 3 years after the "
+    "person last used their account: the latest of first collection, last contact they "
+    "initiated (click, purchase, sign-in, reply) and end of the client relationship; "
+    "never for a current client, never content younger than the period.",
+)
+def purge_account_content(
+    *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
+) -> SweepResult:
+    # One period for the three models (the inventory's ACCOUNT_CONTENT_RETENTION).
+    before = expired_before(now, _months("people.Review", "created_at"))
+    inactive = _inactive_accounts(before)
+    reviews = _in_batches(
+        Review.objects.filter(created_at__lt=before),
+        conditions=(Exists(inactive.filter(pk=OuterRef("person_id"))),),
+        held=_held(now, "person_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, Review),
+        action="reviews_deleted",
+    )
+    participations = _in_batches(
+        ActivityParticipation.objects.filter(joined_at__lt=before),
+        conditions=(Exists(inactive.filter(pk=OuterRef("person_id"))),),
+        held=_held(now, "person_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, ActivityParticipation),
+        action="participations_deleted",
+    )
+    # What an erasure does to an activity (inventory: anonymise): it stays for its
+    # participants, without its organiser.
+    activities = _in_batches(
+        Activity.objects.filter(organiser__isnull=False, created_at__lt=before),
+        conditions=(Exists(inactive.filter(pk=OuterRef("organiser_id"))),),
+        held=_held(now, "organiser_id"),
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=lambda keys: Activity.objects.filter(pk__in=keys).update(organiser=None),
+        action="activities_anonymised",
+    )
+    return reviews + participations + activities
 
 
 @policy(

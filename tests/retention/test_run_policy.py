@@ -78,6 +78,8 @@ def test_it_covers_every_policy_in_the_nightly_schedule(settings):
         "card_evidence",
         "accounting",
         "technical_traces",
+        "contact_requests",
+        "account_content",
         "saved_cards",
         "saved_cards_without_consent",
         "opposition_list",
