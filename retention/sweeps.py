@@ -386,7 +386,8 @@ def purge_prospects(
     enforces=(("people.Person", "client_relationship_ended_at", "client_prospecting"),),
     settings=("RETENTION_MONTHS['client_prospecting']",),
     summary="Former clients leave the prospecting base 3 years after the relationship "
-    "ended: prospect role dropped, contact clock cleared (C8).",
+    "ended: prospect role dropped (C8). Their last contact stays: it also dates the "
+    "account's last use, which the account_content policy reads.",
 )
 def purge_client_prospecting(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
@@ -401,9 +402,7 @@ def purge_client_prospecting(
         held=_held(now, "pk"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=lambda keys: Person.objects.filter(pk__in=keys).update(
-            is_prospect=False, last_contact_initiated_at=None
-        ),
+        act=lambda keys: Person.objects.filter(pk__in=keys).update(is_prospect=False),
         action="left_prospecting",
     )
 

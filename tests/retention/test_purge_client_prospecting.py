@@ -29,7 +29,8 @@ def test_it_drops_the_prospect_role_a_day_after_3_years(make_person, offset, lea
 
     client.refresh_from_db()
     assert client.is_prospect is not leaves
-    assert (client.last_contact_initiated_at is None) is leaves
+    # The last contact stays: account_content reads it as the account's last use.
+    assert client.last_contact_initiated_at == _ended(offset) - timedelta(days=30)
     assert result.affected == int(leaves)
     # Identity stays: the account and the invoices are other rules.
     assert client.email == "alice@example.fr" and client.is_client
