@@ -59,6 +59,26 @@ def test_it_lets_staff_in_with_password_and_totp(client, bob, make_totp_device):
     assert client.get("/admin/").status_code == 200
 
 
+def test_it_needs_no_device_choice_for_staff_with_one_device(client, bob, make_totp_device):
+    device = make_totp_device(bob)
+    token = current_code(device)
+
+    response = post_login(client, username="bob", password="bob-password-123", token=token)
+
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_it_asks_which_device_when_there_are_several(client, bob, make_totp_device):
+    device = make_totp_device(bob)
+    make_totp_device(bob)
+    token = current_code(device)
+
+    post_login(client, username="bob", password="bob-password-123", token=token)
+
+    assert "_auth_user_id" not in client.session
+
+
 def test_it_locks_out_after_five_failed_logins(client, bob, make_totp_device, settings):
     device = make_totp_device(bob)
     for _ in range(settings.AXES_FAILURE_LIMIT):
