@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from people.models import (
     Activity,
@@ -16,6 +17,7 @@ from people.models import (
     SavedCard,
     TechnicalTrace,
 )
+from rights.models import DataSubjectRequest, RequestStatus
 
 MODELS = [
     Person,
@@ -49,14 +51,30 @@ def test_it_creates_a_population_with_work_for_the_sweeps():
     assert Activity.objects.filter(is_private=True).exists()
     assert TechnicalTrace.objects.filter(person=None).exists()
     assert all(_counts())
+    # The DPO's queue has work: every kind, received by email, one past its deadline.
+    requests = DataSubjectRequest.objects.all()
+    assert {dsr.kind for dsr in requests} == {
+        "access",
+        "rectification",
+        "erasure",
+        "portability",
+        "restriction",
+        "objection",
+    }
+    assert all(dsr.status == RequestStatus.OPEN for dsr in requests)
+    today = timezone.now().date()
+    assert any(dsr.due_on < today for dsr in requests)  # overdue
+    assert any(dsr.due_on >= today for dsr in requests)
 
 
 @pytest.mark.django_db
 def test_it_is_idempotent_and_prints_the_dpo_login():
     _seed()
     before = _counts()
+    requests = DataSubjectRequest.objects.count()
     output = _seed(password="demo-password-123")
     assert _counts() == before
+    assert DataSubjectRequest.objects.count() == requests == 8
     assert "dpo / demo-password-123" in output
     dpo = get_user_model().objects.get(username="dpo")
     assert dpo.is_staff

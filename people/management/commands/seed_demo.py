@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -35,6 +36,7 @@ from people.models import (
     SavedCard,
     TechnicalTrace,
 )
+from rights.models import Channel, DataSubjectRequest
 
 ACTIVITY_KINDS = [
     "Atelier poterie",
@@ -99,6 +101,9 @@ class Command(BaseCommand):
             )
         password = options["password"] or secrets.token_urlsafe(12)
         username, device = ensure_dpo_user(password=password)
+        if not DataSubjectRequest.objects.exists():
+            logged = seed_requests(by=device.user, now=now)
+            self.stdout.write(f"Logged {logged} demo requests for the DPO's queue.")
         self.stdout.write(
             self.style.SUCCESS(f"DPO login: {username} / {password} at {settings.SITE_URL}/admin/")
         )
@@ -123,6 +128,41 @@ def ensure_dpo_user(*, password: str) -> tuple[str, TOTPDevice]:
         user=user, name="demo", defaults={"confirmed": True}
     )
     return user.get_username(), device
+
+
+# The demo queue: one request of each kind and two more, received between 2 and 40 days ago,
+# so the DPO sees some due soon and one overdue. What each right needs, as the forms ask it.
+DEMO_REQUESTS = [
+    ("access", 2, {}),
+    ("rectification", 6, {"what_is_wrong": "Mon adresse est ancienne", "correction": "Lille"}),
+    ("erasure", 12, {"scope": "everything"}),
+    ("portability", 19, {}),
+    ("restriction", 24, {"case": "accuracy"}),
+    ("objection", 27, {"target": "marketing"}),
+    ("access", 33, {}),
+    ("objection", 40, {"target": "other", "grounds": "J’ai déménagé à l’étranger"}),
+]
+
+
+def seed_requests(*, by: AbstractBaseUser, now: datetime) -> int:
+    """Log the demo requests as received by email (their acknowledgements go out as usual);
+    return how many."""
+    from rights.services import log_received_request
+
+    people = Person.objects.order_by("pk")[: len(DEMO_REQUESTS)]
+    for person, (kind, days_ago, details) in zip(people, DEMO_REQUESTS, strict=False):
+        log_received_request(
+            kind=kind,
+            email=person.email,
+            name=f"{person.first_name} {person.last_name}",
+            language="fr",
+            channel=Channel.EMAIL,
+            received_at=now - timedelta(days=days_ago),
+            by=by,
+            now=now,
+            details=details,
+        )
+    return min(len(people), len(DEMO_REQUESTS))
 
 
 def seed(*, people: int, seed: int, now: datetime) -> dict[str, int]:
