@@ -494,6 +494,17 @@ PERSON_PURPOSES = (
 )
 PURCHASE_PURPOSES = (CLIENT_MANAGEMENT, PAYMENT, ACCOUNTING)
 
+# What every invoice field shares: kept for the accounting period, whatever erasure asks
+# (Code de commerce L123-22; REQUIREMENTS C9, B4).
+INVOICE_RECORD = {
+    "category": Category.PURCHASES,
+    "purposes": PURCHASE_PURPOSES,
+    "recipients": ACCOUNTING_CHAIN,
+    "retention": (ACCOUNTING_RETENTION,),
+    "erasure": Erasure.KEEP,
+    "keep_reason": ACCOUNTING_LAW,
+}
+
 FIELDS: tuple[Field, ...] = (
     # people.Person
     *_declare(
@@ -605,36 +616,21 @@ FIELDS: tuple[Field, ...] = (
     *_declare(
         "people.Purchase",
         "kind description amount_cents currency debited_on",
-        category=Category.PURCHASES,
-        purposes=PURCHASE_PURPOSES,
-        recipients=ACCOUNTING_CHAIN,
-        retention=(ACCOUNTING_RETENTION,),
-        erasure=Erasure.KEEP,
-        keep_reason=ACCOUNTING_LAW,
+        **INVOICE_RECORD,
         portable=True,
         source=Source.OBSERVED,
     ),
     *_declare(
         "people.Purchase",
         "billing_name billing_address",
-        category=Category.PURCHASES,
-        purposes=PURCHASE_PURPOSES,
-        recipients=ACCOUNTING_CHAIN,
-        retention=(ACCOUNTING_RETENTION,),
-        erasure=Erasure.KEEP,
-        keep_reason=ACCOUNTING_LAW,
+        **INVOICE_RECORD,
         portable=True,
         source=Source.PROVIDED,
     ),
     *_declare(
         "people.Purchase",
         "invoice_number invoiced_on",
-        category=Category.PURCHASES,
-        purposes=PURCHASE_PURPOSES,
-        recipients=ACCOUNTING_CHAIN,
-        retention=(ACCOUNTING_RETENTION,),
-        erasure=Erasure.KEEP,
-        keep_reason=ACCOUNTING_LAW,
+        **INVOICE_RECORD,
         portable=False,
         source=Source.ASSIGNED,
     ),
