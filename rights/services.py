@@ -453,7 +453,7 @@ def expire_requests(keys: list[int], *, now: datetime) -> int:
     Each expiry is a step and an audit event: a request never disappears silently.
     """
     count = 0
-    for dsr in DataSubjectRequest.objects.filter(pk__in=keys, status=RequestStatus.SUBMITTED):
+    for dsr in DataSubjectRequest.objects.filter(pk__any=keys, status=RequestStatus.SUBMITTED):
         dsr.expire(now=now)
         count += 1
     return count
@@ -463,8 +463,8 @@ def delete_requests(keys: list[int]) -> int:
     """Delete these requests with their steps, links and exports, and the emails written
     about them (which hold the address); return how many requests went. A fixed number of
     queries whatever the number of requests."""
-    OutgoingEmail.objects.filter(request_id__in=keys).delete()
-    _, deleted = DataSubjectRequest.objects.filter(pk__in=keys).delete()
+    OutgoingEmail.objects.filter(request_id__any=keys).delete()
+    _, deleted = DataSubjectRequest.objects.filter(pk__any=keys).delete()
     return deleted.get(DataSubjectRequest._meta.label, 0)
 
 
@@ -476,10 +476,10 @@ def anonymise_requests(keys: list[int], *, now: datetime) -> int:
 
     The audit log keeps its keyed hashes: it is append-only, and they name no one.
     """
-    OutgoingEmail.objects.filter(request_id__in=keys).delete()
-    SecretLink.objects.filter(request_id__in=keys).delete()
-    RequestStep.objects.filter(request_id__in=keys).exclude(message="").update(message="")
-    return DataSubjectRequest.objects.filter(pk__in=keys).update(
+    OutgoingEmail.objects.filter(request_id__any=keys).delete()
+    SecretLink.objects.filter(request_id__any=keys).delete()
+    RequestStep.objects.filter(request_id__any=keys).exclude(message="").update(message="")
+    return DataSubjectRequest.objects.filter(pk__any=keys).update(
         email="", name="", details={}, identity_doubt_reason="", anonymised_at=now
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 
 from people.models import Person, Purchase, TechnicalTrace
 from retention import sweeps
@@ -163,3 +164,82 @@ def test_it_finishes_the_job_when_run_again_after_a_kill(expired_prospects, monk
     assert result.details["deleted"] == 3
     assert not Person.objects.filter(pk__in=keys).exists()
     assert child_rows.count() == 0
+
+
+# --- delete_people on PostgreSQL: the reference checks it may skip --------------------------
+
+
+def test_delete_people_skips_only_redundant_checks(db):
+    """Every foreign key PostgreSQL holds on Person is one Django knows, so delete_people
+    deletes, detaches or checks it before the people go with the triggers off."""
+    from django.db import connection
+
+    from people.models import Person
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, a.attname FROM pg_constraint c "
+            "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY(c.conkey) "
+            "WHERE c.contype = 'f' AND c.confrelid = %s::regclass",
+            [Person._meta.db_table],
+        )
+        in_database = set(cursor.fetchall())
+    known = {
+        (relation.related_model._meta.db_table, relation.field.column)
+        for relation in Person._meta.related_objects
+    }
+
+    assert in_database == known
+    assert sweeps._may_skip_reference_checks(connection)  # the test role is a superuser
+
+
+def test_delete_people_turns_the_checks_off_for_one_statement(expired_prospects):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    keys = expired_prospects(3)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        assert sweeps.delete_people(keys) == 3
+
+    statements = [query["sql"] for query in queries]
+    off = statements.index("SET LOCAL session_replication_role = replica")
+    assert statements[off + 1].startswith('DELETE FROM "people_person"')
+    assert statements[off + 2] == "SET LOCAL session_replication_role = DEFAULT"
+    assert not TechnicalTrace.objects.filter(person_id__in=keys).exists()
+
+
+@pytest.mark.parametrize("checks_off", [True, False], ids=["checks off", "database checks"])
+def test_delete_people_refuses_a_batch_someone_in_it_is_still_held_by(
+    expired_prospects, make_hold, monkeypatch, checks_off
+):
+    """A row of a PROTECT relation (a hold placed after the batch was chosen) refuses the
+    whole batch, whether our check or PostgreSQL's catches it."""
+    from django.db import IntegrityError, connection
+
+    keys = expired_prospects(3)
+    make_hold(Person.objects.get(pk=keys[1]))
+    monkeypatch.setattr(sweeps, "_may_skip_reference_checks", lambda connection: checks_off)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        sweeps.delete_people(keys)
+        with connection.cursor() as cursor:  # PostgreSQL's deferred checks, now
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    assert Person.objects.filter(pk__in=keys).count() == 3
+    assert TechnicalTrace.objects.filter(person_id__in=keys).count() == 3
+
+
+def test_any_is_one_array_on_postgresql_and_in_elsewhere(db):
+    from django.db import connection
+    from django.db.backends.sqlite3.base import DatabaseWrapper
+
+    query = Person.objects.filter(pk__any=[3, 5]).values("pk").query
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    assert sql.endswith('WHERE "people_person"."id" = ANY(%s)')
+    assert params == ([3, 5],)
+
+    sqlite = DatabaseWrapper({**connection.settings_dict, "NAME": ":memory:"}, alias="sqlite")
+    sql, params = query.get_compiler(connection=sqlite).as_sql()
+    assert sql.endswith('WHERE "people_person"."id" IN (%s, %s)')
+    assert params == (3, 5)
+    assert list(Person.objects.filter(pk__any=[]).values("pk")) == []
