@@ -235,8 +235,8 @@ def test_any_is_one_array_on_postgresql_and_in_elsewhere(db):
 
     query = Person.objects.filter(pk__any=[3, 5]).values("pk").query
     sql, params = query.get_compiler(connection=connection).as_sql()
-    assert sql.endswith('WHERE "people_person"."id" = ANY(%s)')
-    assert params == ([3, 5],)
+    assert sql.endswith('WHERE "people_person"."id" = ANY(%s::bigint[])')
+    assert params == ("{3,5}",)
 
     sqlite = DatabaseWrapper({**connection.settings_dict, "NAME": ":memory:"}, alias="sqlite")
     sql, params = query.get_compiler(connection=sqlite).as_sql()
