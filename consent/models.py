@@ -44,6 +44,7 @@ class ConsentSource(models.TextChoices):
     UNSUBSCRIBE = "unsubscribe", _("Unsubscribe link")
     PRIVACY_SPACE = "privacy_space", _("Privacy space")
     API = "api", _("Okasio platform (API)")
+    RIGHTS_REQUEST = "rights_request", _("Rights request (objection)")
 
 
 class TextKind(models.TextChoices):

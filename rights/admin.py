@@ -693,6 +693,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
                 )
         return {
             "dsr": dsr,
+            "details": action_forms.describe_details(dsr.kind, dsr.details),
             "today": today,
             "days_left": dsr.days_left(today),
             "paused_days": dsr.paused_days,

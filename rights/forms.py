@@ -12,7 +12,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from audit.hashing import normalise_email
@@ -178,6 +178,22 @@ FORMS: dict[str, type[RequestForm]] = {
         ObjectionForm,
     )
 }
+
+
+def describe_details(kind: str, details: dict[str, Any]) -> list[tuple[str, str]]:
+    """The person's answers as their form asked them, for the DPO's page: (question,
+    answer) pairs, choices by their label, proposed corrections by the record's labels."""
+    form = FORMS[kind]()
+    described = []
+    for name in form.detail_fields:
+        if details.get(name):
+            field = form.fields[name]
+            answer = dict(getattr(field, "choices", ())).get(details[name], details[name])
+            described.append((str(field.label), str(answer)))
+    for name, value in details.get("proposed", {}).items():
+        field = form.fields[f"new_{name}"]
+        described.append((gettext("%(field)s (proposed)") % {"field": field.label}, value))
+    return described
 
 
 class SignInForm(forms.Form):

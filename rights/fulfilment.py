@@ -60,6 +60,7 @@ from rights.models import (
     RequestStatus,
     Restriction,
     RestrictionCase,
+    StepKind,
 )
 
 logger = logging.getLogger(__name__)
@@ -75,8 +76,7 @@ def consent_forget_subject(*, email: str, now: datetime) -> None:
 
 def consent_withdraw_marketing(*, email: str, now: datetime) -> None:
     """Withdraw marketing consent and add the address to the opposition list, at once (B9)."""
-    # TODO(consent): a ConsentSource for rights requests; the privacy space is the nearest.
-    consent_services.withdraw_marketing(email=email, source=ConsentSource.PRIVACY_SPACE, now=now)
+    consent_services.withdraw_marketing(email=email, source=ConsentSource.RIGHTS_REQUEST, now=now)
 
 
 def stripe_detach_payment_method(*, payment_method_id: str) -> None:
@@ -760,6 +760,8 @@ def lift_restriction(*, restriction: Restriction, by: AbstractBaseUser, now: dat
     )
     restriction.record_lift_notice(by=by, now=now)
     restriction.lift(by=by, now=now)
+    if dsr:
+        dsr.add_step(StepKind.RESTRICTION_LIFTED, now=now)
 
 
 # --- Objection (Art. 21) ----------------------------------------------------------------------

@@ -161,6 +161,7 @@ class StepKind(models.TextChoices):
     COMPLETED = "completed", _("Request completed")
     PARTIALLY_COMPLETED = "partially_completed", _("Request partially completed")
     REFUSED = "refused", _("Request refused")
+    RESTRICTION_LIFTED = "restriction_lifted", _("Restriction lifted, after we told you")
 
 
 # --- What each right asks for: the `details` JSON, validated here for forms, the admin and

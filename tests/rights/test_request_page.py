@@ -126,3 +126,27 @@ def test_it_offers_no_action_on_a_closed_request(staff_client, bob, make_dsr):
     response = client.get(page_url(dsr))
 
     assert response.context["request_actions"] == []
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_shows_what_the_person_asked_as_their_form_asked_it(staff_client, bob, make_dsr):
+    """The DPO reads questions and answers in French, not the stored keys and codes."""
+    erasure = make_dsr(kind="erasure", details={"scope": "part", "part": "Mes avis"}, confirm=True)
+    rectification = make_dsr(
+        kind="rectification",
+        details={"what_is_wrong": "Ma ville", "proposed": {"city": "Roubaix"}},
+        confirm=True,
+    )
+
+    erasure_page = staff_client(bob).get(page_url(erasure))
+    rectification_page = staff_client(bob).get(page_url(rectification))
+
+    assert erasure_page.context["details"] == [
+        ("Que devons-nous effacer\u00a0?", "Une partie seulement"),
+        ("Quelles données", "Mes avis"),
+    ]
+    assert "scope" not in erasure_page.content.decode().split('id="details"')[1][:300]
+    assert rectification_page.context["details"] == [
+        ("Ce qui est inexact ou incomplet", "Ma ville"),
+        ("Ville (valeur proposée)", "Roubaix"),
+    ]

@@ -14,6 +14,7 @@ from rights.models import (
     OutgoingEmail,
     Restriction,
     RestrictionCase,
+    StepKind,
 )
 from tests.conftest import NOW
 
@@ -60,6 +61,16 @@ def test_it_tells_the_person_then_lifts(restricted, alice, bob, make_person):
     assert list(Person.objects.unrestricted()) == [alice]
 
 
+def test_the_tracker_shows_the_lifting(make_dsr, alice, bob):
+    dsr = make_dsr(confirm=True, kind="restriction", details={"case": "accuracy"})
+    restriction = fulfilment.restrict_processing(
+        person=alice, case=RestrictionCase.ACCURACY, by=bob, now=NOW, dsr=dsr
+    )
+    fulfilment.lift_restriction(restriction=restriction, by=bob, now=NOW)
+
+    assert dsr.steps.filter(kind=StepKind.RESTRICTION_LIFTED, at=NOW).count() == 1
+
+
 def test_it_lists_recipients_for_a_restriction_request(make_dsr, alice, bob):
     dsr = make_dsr(confirm=True, kind="restriction", details={"case": "unlawful"})
     fulfilment.restrict_processing(
@@ -73,13 +84,14 @@ def test_it_lists_recipients_for_a_restriction_request(make_dsr, alice, bob):
 
 def test_an_objection_to_marketing_stops_it_at_once(make_dsr):
     from consent import services as consent_services
-    from consent.models import Action, Purpose
+    from consent.models import Action, ConsentSource, Purpose
 
     dsr = make_dsr(confirm=True, kind="objection", details={"target": "marketing"})
     fulfilment.object_to_marketing(dsr=dsr, now=NOW)
     assert consent_services.is_opposed(email="alice@example.fr")
     latest = consent_services.current_consents(email="alice@example.fr")[Purpose.MARKETING_EMAIL]
     assert latest.action == Action.WITHDRAWN
+    assert latest.source == ConsentSource.RIGHTS_REQUEST  # the proof says where it came from
 
 
 @pytest.fixture
