@@ -16,9 +16,6 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-# The staff group that handles data protection: the admin, the register, the requests.
-DPO_GROUP = "DPO"
-
 
 class Role(models.TextChoices):
     """What a person is to Okasio (charter section 4). A person can hold several at once."""

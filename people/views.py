@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from . import inventory, services
 from . import stripe as people_stripe
-from .models import DPO_GROUP
+from .dpo_permissions import DPO_GROUP
 
 
 def is_dpo(user: AbstractBaseUser | AnonymousUser) -> bool:

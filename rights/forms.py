@@ -236,7 +236,7 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         from django.contrib.auth import get_user_model
 
-        from people.models import DPO_GROUP
+        from people.dpo_permissions import DPO_GROUP
 
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = (

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.hashing import normalise_email
 from audit.models import ActorType
 from audit.services import record_event
+from people.dpo_permissions import DPO_GROUP
 from rights import deadlines
 
 OBJECT_TYPE = "rights.DataSubjectRequest"
@@ -420,7 +421,7 @@ class DataSubjectRequest(models.Model):
         null=True,
         blank=True,
         related_name="assigned_requests",
-        limit_choices_to={"is_staff": True, "groups__name": "DPO"},
+        limit_choices_to={"is_staff": True, "groups__name": DPO_GROUP},
         verbose_name=_("assignee"),
     )
     # Proof of identity asked on reasonable doubt (A5): why we doubted, the method asked
@@ -686,7 +687,6 @@ class DataSubjectRequest(models.Model):
 
     def assign(self, *, assignee: Any, by: Any, now: datetime) -> None:
         """Give the request to a member of the DPO group (`assignee`), or to nobody (None)."""
-        from people.models import DPO_GROUP
 
         if assignee is not None and not (
             assignee.is_active

@@ -748,7 +748,7 @@ def send_deadline_digest(*, now: datetime) -> int:
     """
     from django.contrib.auth import get_user_model
 
-    from people.models import DPO_GROUP
+    from people.dpo_permissions import DPO_GROUP
 
     today = deadlines.received_on(now)
     days = settings.RIGHTS_DUE_SOON_DAYS

@@ -2,31 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-
-def grant_view(apps, schema_editor):
-    # Permissions are normally created after migrate (post_migrate): create them now.
-    app_config = apps.get_app_config("audit")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name="DPO")
-    group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="audit", codename="view_auditevent")
-    )
-
-
-def revoke_view(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group = Group.objects.filter(name="DPO").first()
-    if group:
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="audit"))
+from people.dpo_permissions import grant_to_dpo
 
 
 class Migration(migrations.Migration):
@@ -35,4 +13,4 @@ class Migration(migrations.Migration):
         ("people", "0002_dpo_group"),
     ]
 
-    operations = [migrations.RunPython(grant_view, revoke_view)]
+    operations = [grant_to_dpo("audit", "view_auditevent")]

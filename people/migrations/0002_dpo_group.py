@@ -5,8 +5,9 @@ Later apps grant the group their own permissions in their own migrations.
 
 from __future__ import annotations
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from people.dpo_permissions import codenames, grant_to_dpo
 
 # The DPO reads everything, rectifies what people ask to correct, and logs a contact
 # request received by post or e-mail. Deletion goes through the erasure workflow, never
@@ -23,35 +24,6 @@ DPO_PERMISSIONS = {
 }
 
 
-def create_dpo_group(apps, schema_editor):
-    # Permissions are normally created after migrate (post_migrate): create them now
-    # so the group can be given them in this migration.
-    app_config = apps.get_app_config("people")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name="DPO")
-    codenames = [
-        f"{action}_{model}" for model, actions in DPO_PERMISSIONS.items() for action in actions
-    ]
-    group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="people", codename__in=codenames)
-    )
-
-
-def remove_dpo_permissions(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group = Group.objects.filter(name="DPO").first()
-    if group:
-        group.permissions.remove(
-            *Permission.objects.filter(content_type__app_label="people")
-        )
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("people", "0001_initial"),
@@ -59,4 +31,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_dpo_group, remove_dpo_permissions)]
+    operations = [grant_to_dpo("people", *codenames(DPO_PERMISSIONS))]

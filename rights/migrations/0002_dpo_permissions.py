@@ -4,8 +4,9 @@ post. Nobody changes or deletes requests in the admin: status changes are model 
 
 from __future__ import annotations
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from people.dpo_permissions import codenames, grant_to_dpo
 
 DPO_PERMISSIONS = {
     "datasubjectrequest": ["view", "add"],
@@ -15,36 +16,10 @@ DPO_PERMISSIONS = {
 }
 
 
-def grant(apps, schema_editor):
-    # Permissions are normally created after migrate (post_migrate): create them now.
-    app_config = apps.get_app_config("rights")
-    app_config.models_module = True
-    create_permissions(app_config, apps=apps, verbosity=0)
-    app_config.models_module = None
-
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name="DPO")
-    codenames = [
-        f"{action}_{model}" for model, actions in DPO_PERMISSIONS.items() for action in actions
-    ]
-    group.permissions.add(
-        *Permission.objects.filter(content_type__app_label="rights", codename__in=codenames)
-    )
-
-
-def revoke(apps, schema_editor):
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group = Group.objects.filter(name="DPO").first()
-    if group:
-        group.permissions.remove(*Permission.objects.filter(content_type__app_label="rights"))
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("rights", "0001_initial"),
         ("people", "0002_dpo_group"),
     ]
 
-    operations = [migrations.RunPython(grant, revoke)]
+    operations = [grant_to_dpo("rights", *codenames(DPO_PERMISSIONS))]

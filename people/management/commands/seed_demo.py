@@ -24,8 +24,8 @@ from django.utils.text import slugify
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from faker import Faker
 
+from people.dpo_permissions import DPO_GROUP
 from people.models import (
-    DPO_GROUP,
     Activity,
     ActivityParticipation,
     ContactRequest,
