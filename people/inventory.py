@@ -54,6 +54,7 @@ class Category(models.TextChoices):
     AUDIENCE = "audience", _("Audience measurement (cookies)")
     RIGHTS = "rights", _("Your data protection requests and their proof")
     CONSENTS = "consents", _("Your consents, refusals and objections, and their proof")
+    POST_MORTEM = "post_mortem", _("Your directive for your data after your death")
 
 
 class LegalBasis(models.TextChoices):
@@ -288,6 +289,13 @@ OPPOSITION = Purpose(
     _("Respect your objection to marketing (GDPR 21(3)) and not add you to our lists again"),
     LegalBasis.LEGAL_OBLIGATION,
 )
+POST_MORTEM = Purpose(
+    _(
+        "Carry out your directive for your data after your death "
+        "(Loi Informatique et Libertés, art. 85)"
+    ),
+    LegalBasis.LEGAL_OBLIGATION,
+)
 
 # --- Recipients (charter sections 5, 8, 9, 15; REQUIREMENTS C7, D2) ---------------------------
 
@@ -468,6 +476,13 @@ EXPORT_RETENTION = Retention(
         ),
         str,
     )(),
+)
+DIRECTIVE_RETENTION = Retention(
+    None,
+    _(
+        "until you revoke it; once carried out, as proof of what was done [period to be set "
+        "by the DPO: REQUIREMENTS A11]"
+    ),
 )
 ERASURE_LEDGER_RETENTION = Retention(
     None, _("as long as a backup taken before your erasure may be restored")
@@ -1004,6 +1019,29 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
+    # rights.PostMortemDirective: what the person wants done after their death (LIL art. 85)
+    *_declare(
+        "rights.PostMortemDirective",
+        "code email instruction executor_name executor_email wishes recorded_at changed_at",
+        category=Category.POST_MORTEM,
+        purposes=(POST_MORTEM,),
+        recipients=HOSTING,
+        retention=(DIRECTIVE_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.PROVIDED,
+    ),
+    *_declare(
+        "rights.PostMortemDirective",
+        "carried_out_at carried_out_note",
+        category=Category.POST_MORTEM,
+        purposes=(POST_MORTEM,),
+        recipients=HOSTING,
+        retention=(DIRECTIVE_RETENTION,),
+        erasure=Erasure.DELETE,
+        portable=False,
+        source=Source.ASSIGNED,
+    ),
     # consent.ConsentRecord: append-only proof of every choice; a keyed hash or a browser id
     *_declare(
         "consent.ConsentRecord",
@@ -1092,6 +1130,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "rights.Restriction",
             "rights.ErasureLedger",
             "rights.ErasureKeptRow",
+            "rights.PostMortemDirective",
             "consent.ConsentRecord",
             "consent.ConsentText",
             "consent.OppositionEntry",
@@ -1142,6 +1181,8 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("rights.DataSubjectRequest", "assignee"): "the Okasio staff account handling it: "
     "staff data, not the person's",
     ("rights.RequestPause", "decided_by"): "the Okasio staff account that decided: staff data",
+    ("rights.PostMortemDirective", "carried_out_by"): "the Okasio staff account that carried "
+    "it out: staff data",
     ("rights.SecretLink", "purpose"): "confirm, tracker or sign-in: a category",
     ("rights.SecretLink", "token_hash"): "SHA-256 of a random token; the token itself is "
     "never stored",
@@ -1191,6 +1232,7 @@ PERSON_LOOKUPS: dict[str, tuple[str, str]] = {
     "rights.RecipientNotification": ("email", "request__email__iexact"),
     "rights.ObjectionDecision": ("email", "request__email__iexact"),
     "rights.Restriction": ("person", "person"),
+    "rights.PostMortemDirective": ("email", "email__iexact"),
     "consent.ConsentRecord": ("subject_hash", "subject_hash"),
     "consent.OppositionEntry": ("subject_hash", "subject_hash"),
     "retention.LegalHold": ("person", "person"),
@@ -1256,7 +1298,7 @@ PROCESSING_ACTIVITIES: tuple[ProcessingActivity, ...] = (
     ),
     ProcessingActivity(
         name=_("Data protection rights requests"),
-        purposes=(RIGHTS, ERASURE_FINAL_NOTICE),
+        purposes=(RIGHTS, ERASURE_FINAL_NOTICE, POST_MORTEM),
         data_subjects=(_("Anyone who exercises a data protection right"),),
         extra_categories=(Category.IDENTITY, Category.CONTACT),
         security=SECURITY_MEASURES,

@@ -42,7 +42,7 @@ from audit.models import AuditEvent
 from audit.services import record_event
 from people import inventory
 from people.views import is_dpo
-from rights import accountability, deadlines, fulfilment, services
+from rights import accountability, deadlines, directives, fulfilment, services
 from rights import forms as action_forms
 from rights.models import (
     ACTIVE_STATUSES,
@@ -56,6 +56,7 @@ from rights.models import (
     ObjectionDecision,
     ObjectionTarget,
     OutgoingEmail,
+    PostMortemDirective,
     RecipientNotification,
     RequestKind,
     RequestPause,
@@ -698,6 +699,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             "days_left": dsr.days_left(today),
             "paused_days": dsr.paused_days,
             "holdings": inventory.holdings_for(dsr.email),
+            "directive": directives.directive_for(dsr.email),
             "other_requests": DataSubjectRequest.objects.for_email(dsr.email)
             .exclude(pk=dsr.pk)
             .count(),
@@ -1010,3 +1012,61 @@ class ObjectionDecisionAdmin(ReadOnlyAdmin):
     list_select_related = ["request", "decided_by"]
     search_fields = ["request__email"]
     raw_id_fields = ["request"]
+
+
+class CarriedOutForm(forms.ModelForm):
+    class Meta:
+        model = PostMortemDirective
+        fields = ["carried_out_note"]
+
+    def clean_carried_out_note(self) -> str:
+        note = self.cleaned_data.get("carried_out_note", "").strip()
+        if not note:
+            raise ValidationError(_("Say how the death and the requester were checked."))
+        return note
+
+
+@admin.register(PostMortemDirective)
+class PostMortemDirectiveAdmin(admin.ModelAdmin):
+    """Found by the deceased's address (B14). The person writes it in their privacy space;
+    the DPO only records how it was carried out, once (rights.directives)."""
+
+    actions = None
+    form = CarriedOutForm
+    list_display = ["email", "instruction", "executor_name", "changed_at", "carried_out_at"]
+    list_filter = ["instruction"]
+    search_fields = ["email", "=code"]
+    fields = [
+        "code",
+        "email",
+        "instruction",
+        "executor_name",
+        "executor_email",
+        "wishes",
+        "recorded_at",
+        "changed_at",
+        "carried_out_at",
+        "carried_out_by",
+        "carried_out_note",
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        written_by_the_person = [name for name in self.fields if name != "carried_out_note"]
+        if obj is not None and obj.carried_out_at:
+            return self.fields
+        return written_by_the_person
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if "carried_out_note" in form.changed_data:
+            directives.record_carried_out(
+                directive=obj,
+                note=form.cleaned_data["carried_out_note"],
+                by=request.user,
+                now=timezone.now(),
+            )

@@ -21,6 +21,7 @@ from rights.models import (
     DETAILS_MAX_LENGTH,
     PROPOSED_MAX_LENGTH,
     RECTIFIABLE_FIELDS,
+    DirectiveInstruction,
     ErasureScope,
     ExtensionReason,
     IdentityMethod,
@@ -194,6 +195,39 @@ def describe_details(kind: str, details: dict[str, Any]) -> list[tuple[str, str]
         field = form.fields[f"new_{name}"]
         described.append((gettext("%(field)s (proposed)") % {"field": field.label}, value))
     return described
+
+
+class DirectiveForm(forms.Form):
+    """A post-mortem directive, in the privacy space (LIL art. 85; B14)."""
+
+    instruction = forms.ChoiceField(
+        label=_("After my death, what should Okasio do with my data?"),
+        choices=DirectiveInstruction.choices,
+        widget=forms.RadioSelect,
+    )
+    executor_name = forms.CharField(
+        label=_("Person I name to carry this out (optional)"),
+        max_length=200,
+        required=False,
+        help_text=_("If you name nobody, your heirs can ask us."),
+    )
+    executor_email = forms.EmailField(
+        label=_("Their email address"),
+        required=False,
+        help_text=_("Needed if they are to receive a copy of your data."),
+    )
+    wishes = _textarea(_("Anything more precise (optional)"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("instruction") == DirectiveInstruction.COMMUNICATE and not cleaned.get(
+            "executor_email"
+        ):
+            self.add_error(
+                "executor_email",
+                _("Give the address of the person who should receive the copy."),
+            )
+        return cleaned
 
 
 class SignInForm(forms.Form):

@@ -1647,3 +1647,74 @@ class ObjectionDecision(models.Model):
 
     def __str__(self) -> str:
         return "Objection upheld" if self.upheld else "Objection refused"
+
+
+# --- Post-mortem directives (LIL arts 84-85; REQUIREMENTS B14, D13) ---------------------------
+
+
+class DirectiveInstruction(models.TextChoices):
+    """What the person wants done with their data after their death (LIL art. 85)."""
+
+    ERASE = "erase", _("Erase my data")
+    COMMUNICATE = "communicate", _("Give a copy of my data to the person I name, then erase it")
+    KEEP = "keep", _("Keep my data for the periods our privacy notice gives, then erase it")
+
+
+class PostMortemDirective(models.Model):
+    """A person's specific directive for their data after their death (LIL art. 85; B14).
+
+    One per address, recorded from the privacy space (the address is the proof of who
+    wrote it), changed or revoked there at any time; revoking deletes it. It may name the
+    person who carries it out; failing that, the heirs act (LIL art. 85 I). The DPO finds
+    it by address and records when and how it was carried out.
+    """
+
+    code = models.UUIDField(_("reference"), default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("email address"))
+    instruction = models.CharField(
+        _("instruction"), max_length=20, choices=DirectiveInstruction.choices
+    )
+    executor_name = models.CharField(_("person named to carry it out"), max_length=200, blank=True)
+    executor_email = models.EmailField(_("their email address"), blank=True)
+    wishes = models.TextField(_("specific wishes"), blank=True, max_length=DETAILS_MAX_LENGTH)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    changed_at = models.DateTimeField(_("last changed at"))
+    carried_out_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
+    carried_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("carried out by"),
+    )
+    carried_out_note = models.TextField(
+        _("how it was carried out"),
+        blank=True,
+        help_text=_(
+            "How the death and the requester were checked (e.g. death certificate and ID of "
+            "the person named), and what was done."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("post-mortem directive")
+        verbose_name_plural = _("post-mortem directives")
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="rights_directive_one_per_email"),
+            models.CheckConstraint(
+                condition=Q(instruction__in=DirectiveInstruction.values),
+                name="rights_directive_instruction_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(instruction=DirectiveInstruction.COMMUNICATE) | ~Q(executor_email=""),
+                name="rights_directive_communicate_names_someone",
+            ),
+            models.CheckConstraint(
+                condition=Q(carried_out_at__isnull=True) | ~Q(carried_out_note=""),
+                name="rights_directive_carried_out_says_how",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_instruction_display())

@@ -26,6 +26,8 @@ urlpatterns = [
     path("espace/connexion/<str:token>/", views.space_enter, name="space_enter"),
     path("espace/deconnexion/", views.space_sign_out, name="space_sign_out"),
     path("espace/demandes/<uuid:code>/retirer/", views.space_withdraw, name="space_withdraw"),
+    path("espace/directives/", views.space_directive, name="space_directive"),
+    path("espace/directives/retirer/", views.space_directive_revoke, name="space_directive_revoke"),
 ]
 
 

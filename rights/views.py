@@ -11,16 +11,18 @@ from django.conf import settings
 from django.db.models import prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from rights import exports, services
-from rights.forms import FORMS, AnswerForm, SignInForm
+from rights import directives, exports, services
+from rights.forms import FORMS, AnswerForm, DirectiveForm, SignInForm
 from rights.models import (
     RECTIFIABLE_FIELDS,
     DataSubjectRequest,
+    DirectiveInstruction,
     InvalidTransition,
     RequestKind,
     RequestStatus,
@@ -271,6 +273,50 @@ def space_withdraw(request: HttpRequest, code: str) -> HttpResponse:
     with contextlib.suppress(InvalidTransition):
         services.withdraw_request(dsr=dsr, now=now)
     return redirect("rights:space")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def space_directive(request: HttpRequest) -> HttpResponse:
+    """The person's post-mortem directive: recorded, changed or revoked here (B14)."""
+    now = timezone.now()
+    email = space_email(request, now)
+    if not email:
+        return redirect("rights:space_sign_in")
+    directive = directives.directive_for(email)
+    if request.method == "POST" and not (directive and directive.carried_out_at):
+        form = DirectiveForm(request.POST)
+        if form.is_valid():
+            directives.record_directive(
+                email=email, language=request.LANGUAGE_CODE, now=now, **form.cleaned_data
+            )
+            return redirect(f"{reverse('rights:space_directive')}?saved=1")
+    else:
+        initial = {"instruction": DirectiveInstruction.ERASE}
+        if directive:
+            initial = {
+                "instruction": directive.instruction,
+                "executor_name": directive.executor_name,
+                "executor_email": directive.executor_email,
+                "wishes": directive.wishes,
+            }
+        form = DirectiveForm(initial=initial)
+    return render(
+        request,
+        "rights/space_directive.html",
+        {"form": form, "directive": directive, "saved": "saved" in request.GET},
+    )
+
+
+@never_cache
+@require_POST
+def space_directive_revoke(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    email = space_email(request, now)
+    if not email:
+        return redirect("rights:space_sign_in")
+    directives.revoke_directive(email=email, now=now)
+    return redirect("rights:space_directive")
 
 
 @require_POST

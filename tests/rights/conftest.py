@@ -100,3 +100,21 @@ def holdings(alice, make_purchase):
     ContactRequest.objects.create(person=alice, subject="Facture", message="Bonjour")
     TechnicalTrace.objects.create(person=alice, ip_address="192.0.2.10", user_agent="Firefox")
     return {"person": alice, "recent": recent, "old": old, "organised": organised}
+
+
+@pytest.fixture
+def space_client(db):
+    """A browser signed in to the privacy space of `email`, through the emailed link."""
+    from django.core import mail
+    from django.test import Client
+
+    from rights import services
+
+    def sign_in(email: str = "alice@example.fr") -> Client:
+        browser = Client()
+        browser.post("/en/espace/connexion/", {"email": email})
+        services.relay_pending_emails(now=NOW)
+        browser.post(link_in(mail.outbox[-1].body, "/espace/connexion/"))
+        return browser
+
+    return sign_in
