@@ -825,7 +825,7 @@ FIELDS: tuple[Field, ...] = (
     # obligation, so not portable (GDPR 20(1))
     *_declare(
         "rights.DataSubjectRequest",
-        "email name details",
+        "email deceased_email name details",
         category=Category.RIGHTS,
         purposes=(RIGHTS,),
         recipients=HOSTING,

@@ -82,8 +82,22 @@ class LogReceivedRequestForm(forms.ModelForm):
 
     class Meta:
         model = DataSubjectRequest
-        fields = ["kind", "channel", "email", "name", "language", "received_at", "details"]
+        fields = [
+            "kind",
+            "channel",
+            "email",
+            "name",
+            "language",
+            "received_at",
+            "details",
+            "deceased_email",
+        ]
         help_texts = {
+            "deceased_email": _(
+                "Only for a request about someone who died, from the person their post-mortem "
+                "directive names (or an heir): the deceased's address. Their records are "
+                "searched and acted on; the emails go to the requester."
+            ),
             "received_at": _(
                 "When the email or letter reached Okasio (not now, unless it arrived now): "
                 "the legal clock runs from it."
@@ -109,6 +123,14 @@ class LogReceivedRequestForm(forms.ModelForm):
                 self.add_error("details", exc.messages)
         if kind and email and DataSubjectRequest.objects.open().for_email(email).filter(kind=kind):
             raise ValidationError(_("This address already has an open request of this kind."))
+        if kind and email and cleaned.get("deceased_email"):
+            try:
+                directives.check_request_about_deceased(
+                    kind=kind, requester=email, deceased_email=cleaned["deceased_email"]
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    self.add_error(field, errors)
         return cleaned
 
 
@@ -636,6 +658,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             channel=form.cleaned_data["channel"],
             received_at=form.cleaned_data["received_at"],
             details=form.cleaned_data.get("details") or {},
+            deceased_email=form.cleaned_data.get("deceased_email", ""),
             by=request.user,
             now=timezone.now(),
         )
@@ -698,8 +721,8 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             "today": today,
             "days_left": dsr.days_left(today),
             "paused_days": dsr.paused_days,
-            "holdings": inventory.holdings_for(dsr.email),
-            "directive": directives.directive_for(dsr.email),
+            "holdings": inventory.holdings_for(dsr.subject_email),
+            "directive": directives.directive_for(dsr.subject_email),
             "other_requests": DataSubjectRequest.objects.for_email(dsr.email)
             .exclude(pk=dsr.pk)
             .count(),

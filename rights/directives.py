@@ -21,13 +21,56 @@ from audit.hashing import normalise_email
 from audit.models import ActorType
 from audit.services import record_event
 from rights import services
-from rights.models import DirectiveInstruction, PostMortemDirective
+from rights.models import DirectiveInstruction, PostMortemDirective, RequestKind
 
 OBJECT_TYPE = "rights.PostMortemDirective"
 
 
 def directive_for(email: str) -> PostMortemDirective | None:
     return PostMortemDirective.objects.filter(email__iexact=normalise_email(email)).first()
+
+
+# The requests a directive lets the person it names (or the heirs) make about the deceased.
+ALLOWED_REQUESTS = {
+    DirectiveInstruction.ERASE: {RequestKind.ERASURE},
+    DirectiveInstruction.COMMUNICATE: {
+        RequestKind.ACCESS,
+        RequestKind.PORTABILITY,
+        RequestKind.ERASURE,
+    },
+    DirectiveInstruction.KEEP: set(),
+}
+
+
+def check_request_about_deceased(*, kind: str, requester: str, deceased_email: str) -> None:
+    """Raise ValidationError unless a request of `kind` from `requester` about the person of
+    `deceased_email` is what their directive allows: a directive on file, not carried out
+    yet, for this kind of request, from the person it names (anyone, as an heir, when it
+    names nobody). Staff check the death and who is asking before acting (the request's
+    identity check)."""
+    directive = directive_for(deceased_email)
+    if directive is None:
+        raise ValidationError(
+            {
+                "deceased_email": _(
+                    "No post-mortem directive is recorded for this address. Without one, "
+                    "the heirs' requests (LIL art. 85 II) are handled by the DPO by hand."
+                )
+            }
+        )
+    if directive.carried_out_at:
+        raise ValidationError({"deceased_email": _("This directive was already carried out.")})
+    if kind not in ALLOWED_REQUESTS[DirectiveInstruction(directive.instruction)]:
+        raise ValidationError(
+            {
+                "kind": _(
+                    "The directive says: %(instruction)s. This request does not carry it out."
+                )
+                % {"instruction": directive.get_instruction_display()}
+            }
+        )
+    if directive.executor_email and normalise_email(requester) != directive.executor_email:
+        raise ValidationError({"email": _("The directive names someone else to carry it out.")})
 
 
 @transaction.atomic

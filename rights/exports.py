@@ -415,7 +415,7 @@ def build_export(
     done = Export.objects.filter(request=dsr, file_path=relative).first()
     if done is not None:
         return done
-    person = Person.objects.with_email(dsr.email).first()
+    person = Person.objects.with_email(dsr.subject_email).first()
     path = Path(settings.MEDIA_ROOT) / relative
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
@@ -423,7 +423,7 @@ def build_export(
             translation.override(dsr.language),
             zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf,
         ):
-            files = write_package(zf, kind=kind, person=person, email=dsr.email)
+            files = write_package(zf, kind=kind, person=person, email=dsr.subject_email)
             if kind == ExportKind.ACCESS:
                 stripe_data = stripe_data_for(person)
                 if stripe_data:

@@ -233,7 +233,7 @@ class FieldChange:
 def rectification_diff(*, dsr: DataSubjectRequest) -> list[FieldChange]:
     """The changes the person proposed that differ from what we hold, in form order."""
     proposed = dsr.details.get("proposed") or {}
-    person = Person.objects.with_email(dsr.email).first()
+    person = Person.objects.with_email(dsr.subject_email).first()
     changes = []
     for name in RECTIFIABLE_FIELDS:
         if name not in proposed:
@@ -258,7 +258,7 @@ def apply_rectification(
     unknown = set(accepted) - {c.field for c in rectification_diff(dsr=dsr)}
     if unknown:
         raise ValidationError(f"Not proposed, or already so: {sorted(unknown)}")
-    person = Person.objects.select_for_update().filter(email__iexact=dsr.email).first()
+    person = Person.objects.select_for_update().filter(email__iexact=dsr.subject_email).first()
     if person is None:
         raise ValidationError("We hold no record for this address.")
     for change in changes:
@@ -772,7 +772,7 @@ def object_to_marketing(*, dsr: DataSubjectRequest, now: datetime) -> None:
     """Absolute and immediate (21(2)–(3); B9): marketing consent withdrawn and the address on
     the opposition list. No reason asked, no decision to take.
     """
-    consent_withdraw_marketing(email=dsr.email, now=now)
+    consent_withdraw_marketing(email=dsr.subject_email, now=now)
     dsr.audit("objection.marketing_stopped", now=now)
 
 
@@ -783,7 +783,7 @@ def suspend_for_objection(
     """An objection to legitimate-interest processing: restrict while we examine it (18(1)(d);
     B8). Return None when we hold no record for the address.
     """
-    person = Person.objects.with_email(dsr.email).first()
+    person = Person.objects.with_email(dsr.subject_email).first()
     if person is None:
         return None
     return restrict_processing(
@@ -901,7 +901,7 @@ def rectify(
 
 
 def person_of(dsr: DataSubjectRequest) -> Person | None:
-    return Person.objects.with_email(dsr.email).first()
+    return Person.objects.with_email(dsr.subject_email).first()
 
 
 def kept_reasons(kept: list[KeptData], *, language: str) -> str:
@@ -924,7 +924,7 @@ def erase(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> Er
     _require(dsr, RequestKind.ERASURE)
     person = person_of(dsr)
     if person is None:
-        consent_forget_subject(email=dsr.email, now=now)
+        consent_forget_subject(email=dsr.subject_email, now=now)
         result = ErasureResult(plan=[], erased=[], kept=[], notifications=[])
         dsr.audit("erasure.executed", now=now, actor_user=by, rows={})
         services.queue_email(

@@ -386,6 +386,10 @@ class DataSubjectRequest(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=Channel, default=Channel.PORTAL)
     # Stored normalised (trimmed, lower-case): the one-open-request constraint compares it.
     email = models.EmailField(_("email address"))
+    # A request about someone who died, from the person their directive names or an heir
+    # (LIL art. 85; B14): the records searched and acted on are this address's, while every
+    # email and the tracker go to `email`, the requester's. Logged by staff only.
+    deceased_email = models.EmailField(_("about a deceased person (their address)"), blank=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
@@ -578,6 +582,11 @@ class DataSubjectRequest(models.Model):
     def reference(self) -> str:
         """The short reference the person sees on their tracker and may quote to us."""
         return str(self.code)[:8].upper()
+
+    @property
+    def subject_email(self) -> str:
+        """Whose records the request is about: the requester's, or a deceased person's."""
+        return self.deceased_email or self.email
 
     @property
     def is_open(self) -> bool:

@@ -279,8 +279,12 @@ def log_received_request(
     by: AbstractBaseUser,
     now: datetime,
     details: dict[str, Any] | None = None,
+    deceased_email: str = "",
 ) -> DataSubjectRequest:
     """Log a request that reached us by email or post, with its declared receipt time (A1).
+
+    `deceased_email`: the request comes from the person a post-mortem directive names (or
+    an heir) about someone who died; it must be what the directive allows (B14).
 
     The clock runs from `received_at`, never from the logging time; it must not be in the
     future. The request is open at once (it came from the person; no confirmation link) and
@@ -296,9 +300,16 @@ def log_received_request(
         raise ValidationError({"channel": "Staff log requests received by email or post."})
     if language not in dict(settings.LANGUAGES):
         raise ValidationError({"language": "Unknown language."})
+    if deceased_email:
+        from rights import directives  # it queues its emails through this module
+
+        directives.check_request_about_deceased(
+            kind=kind, requester=email, deceased_email=deceased_email
+        )
     dsr = DataSubjectRequest(
         kind=kind,
         email=normalise_email(email),
+        deceased_email=normalise_email(deceased_email) if deceased_email else "",
         name=name.strip(),
         language=language,
         channel=channel,
@@ -480,7 +491,12 @@ def anonymise_requests(keys: list[int], *, now: datetime) -> int:
     SecretLink.objects.filter(request_id__any=keys).delete()
     RequestStep.objects.filter(request_id__any=keys).exclude(message="").update(message="")
     return DataSubjectRequest.objects.filter(pk__any=keys).update(
-        email="", name="", details={}, identity_doubt_reason="", anonymised_at=now
+        email="",
+        deceased_email="",
+        name="",
+        details={},
+        identity_doubt_reason="",
+        anonymised_at=now,
     )
 
 

@@ -3,13 +3,22 @@ revoked by the person in their privacy space; found and carried out by the DPO."
 
 from __future__ import annotations
 
+import zipfile
+
+import pytest
 import time_machine
 from django.core import mail
+from django.core.exceptions import ValidationError
 
 from audit.models import AuditEvent
 from people import inventory
 from rights import directives, services
-from rights.models import DirectiveInstruction, PostMortemDirective
+from rights.models import (
+    DataSubjectRequest,
+    DirectiveInstruction,
+    OutgoingEmail,
+    PostMortemDirective,
+)
 from tests.conftest import NOW
 
 PAGE = "/en/espace/directives/"
@@ -150,3 +159,115 @@ def test_other_staff_cannot_see_directives(staff_client, django_user_model):
         "clerk", "c@okasio.fr", "pw-123456", is_staff=True
     )
     assert staff_client(clerk).get("/admin/rights/postmortemdirective/").status_code == 403
+
+
+# --- A request from the person named, about the deceased ----------------------------------
+
+
+def _directive(instruction: str, executor_email: str = "chloe@example.fr") -> PostMortemDirective:
+    return directives.record_directive(
+        email="alice@example.fr",
+        instruction=instruction,
+        executor_name="Chloé Martin",
+        executor_email=executor_email,
+        wishes="",
+        language="fr",
+        now=NOW,
+    )
+
+
+def _log(bob, kind: str, *, email: str = "chloe@example.fr", details=None):
+    return services.log_received_request(
+        kind=kind,
+        email=email,
+        name="Chloé Martin",
+        language="fr",
+        channel="post",
+        received_at=NOW,
+        details=details or {},
+        deceased_email="Alice@Example.fr",
+        by=bob,
+        now=NOW,
+    )
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_person_named_receives_the_copy_of_the_deceased_data(alice, bob, settings, tmp_path):
+    from rights import exports
+
+    settings.MEDIA_ROOT = tmp_path
+    _directive("communicate")
+    dsr = _log(bob, "access")
+
+    export = exports.build_export(dsr=dsr, now=NOW)
+
+    assert (dsr.email, dsr.deceased_email, dsr.subject_email) == (
+        "chloe@example.fr",
+        "alice@example.fr",
+        "alice@example.fr",
+    )
+    with zipfile.ZipFile(tmp_path / export.file_path) as package:
+        everything = "".join(
+            package.read(name).decode() for name in package.namelist() if name.endswith(".json")
+        )
+    assert "alice@example.fr" in everything and "Alice" in everything
+    services.relay_pending_emails(now=NOW)
+    assert {m.to[0] for m in mail.outbox} == {"chloe@example.fr", "alice@example.fr"}
+    ready = OutgoingEmail.objects.get(template="export_ready")
+    assert ready.to == "chloe@example.fr"  # never the deceased's address
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_erasure_from_the_person_named_erases_the_deceased(alice, bob, staff_client):
+    from audit.hashing import subject_hash
+    from consent.models import OppositionEntry
+    from people.models import Person
+    from rights import fulfilment
+
+    _directive("erase", executor_email="")  # names nobody: an heir asks
+    dsr = _log(bob, "erasure", email="heir@example.fr", details={"scope": "everything"})
+    page = staff_client(bob).get(f"/admin/rights/datasubjectrequest/{dsr.pk}/change/")
+    assert 'id="deceased"' in page.content.decode() and page.context["directive"]
+
+    fulfilment.erase(dsr=dsr, by=bob, now=NOW)
+
+    assert not Person.objects.filter(email="alice@example.fr").exists()
+    assert OppositionEntry.objects.filter(subject_hash=subject_hash("alice@example.fr")).exists()
+    assert OutgoingEmail.objects.get(template="erasure_done").to == "heir@example.fr"
+
+
+@pytest.mark.parametrize(
+    ("instruction", "kind", "requester", "field"),
+    [
+        ("erase", "access", "chloe@example.fr", "kind"),  # the directive says erase
+        ("keep", "erasure", "chloe@example.fr", "kind"),  # nothing to request
+        ("communicate", "access", "mallory@example.fr", "email"),  # someone else is named
+        (None, "erasure", "chloe@example.fr", "deceased_email"),  # no directive
+    ],
+)
+@time_machine.travel(NOW, tick=False)
+def test_only_what_the_directive_allows_can_be_logged(
+    alice, bob, staff_client, instruction, kind, requester, field
+):
+    if instruction:
+        _directive(instruction)
+
+    with pytest.raises(ValidationError) as refused:
+        _log(bob, kind, email=requester, details={"scope": "everything"})
+    response = staff_client(bob).post(
+        "/admin/rights/datasubjectrequest/add/",
+        {
+            "kind": kind,
+            "channel": "post",
+            "email": requester,
+            "language": "fr",
+            "received_at_0": "2026-01-10",
+            "received_at_1": "10:00:00",
+            "details": "{}",
+            "deceased_email": "alice@example.fr",
+        },
+    )
+
+    assert field in refused.value.message_dict
+    assert response.status_code == 200 and field in response.context["adminform"].form.errors
+    assert not DataSubjectRequest.objects.filter(deceased_email="alice@example.fr").exists()
