@@ -264,14 +264,22 @@ def submit_request(
     )
     candidate.set_clock(now)
     # Insert unless the address has an open request of this kind (ON CONFLICT DO NOTHING on
-    # rights_dsr_one_open_per_kind, concurrent submissions included), then read the open one.
-    # New or joined, that is the same two queries: no enumeration by query count (the API
-    # tests count them).
+    # rights_dsr_one_open_per_kind, concurrent submissions included), then read the open one
+    # (only what joining it needs: its 36 columns cost more than the INSERT). New or joined,
+    # that is the same two queries: no enumeration by query count (the API tests count them).
     DataSubjectRequest.objects.bulk_create([candidate], ignore_conflicts=True)
-    dsr = DataSubjectRequest.objects.open().get(email=email, kind=kind)
+    dsr = (
+        DataSubjectRequest.objects.open()
+        .only("code", "kind", "status", "email")
+        .get(email=email, kind=kind)
+    )
     if dsr.code != candidate.code:
         _join_existing(dsr, language=language, now=now)
         return dsr
+    # Ours: the candidate holds every field as inserted, and now its id.
+    candidate.pk = dsr.pk
+    candidate._state.adding = False
+    dsr = candidate
     dsr.add_step(StepKind.RECEIVED, now=now)
     queue_link_email(
         template="request_confirm",
