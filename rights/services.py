@@ -174,7 +174,7 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
         )
         if outgoing is None:
             return False
-        if not outgoing.body_text:  # its link is issued now (queue_link_email)
+        if outgoing.link and not outgoing.body_text:  # issued and rendered now (queue_link_email)
             if outgoing.request is None:  # the request was deleted meanwhile: nothing to say
                 outgoing.status = EmailStatus.FAILED
                 outgoing.save(update_fields=["status"])
