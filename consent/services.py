@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -133,6 +134,12 @@ def known_text(*, text_hash: str, purpose: Purpose) -> ConsentText | None:
 
 # --- Cookie choices (C1-C5) -------------------------------------------------------------
 
+# Banner versions whose text this process has seen committed: the banner's busiest write
+# then skips looking its text up (#8). Texts are never deleted; should one vanish all the
+# same (a backup restored under running processes), the choice that needs it fails and its
+# version is forgotten, so the next choice stores the text again. Tests start it empty.
+STORED_BANNER_VERSIONS: set[str] = set()
+
 
 def record_cookie_choice(
     *,
@@ -148,12 +155,14 @@ def record_cookie_choice(
 
     No transaction: the records are one INSERT (all or none), and the text, stored once
     for everyone, is kept whatever follows. A new visitor (no browser id yet) has nothing
-    to look up. The banner's busiest write: two round trips to the database for a new
-    visitor, three for a returning one (bench/load.py).
+    to look up. The banner's busiest write: one INSERT for a new visitor, a look-up and the
+    INSERT for a returning one, once this process knows the text is stored (bench/load.py).
     """
     if version != banner.version():
         raise StaleBannerVersion
-    text = store_text(kind=TextKind.BANNER, snapshot=banner.full_snapshot(), now=now)
+    if version not in STORED_BANNER_VERSIONS:
+        store_text(kind=TextKind.BANNER, snapshot=banner.full_snapshot(), now=now)
+        transaction.on_commit(partial(STORED_BANNER_VERSIONS.add, version))
     previous = ConsentRecord.objects.for_browser(browser_id).current() if browser_id else {}
     browser_id = browser_id or uuid.uuid4()
     records = []
@@ -166,12 +175,16 @@ def record_cookie_choice(
                 browser_id=browser_id,
                 purpose=purpose,
                 action=action,
-                text=text,
+                text_id=version,  # the text's hash
                 source=ConsentSource.BANNER,
                 at=now,
             )
         )
-    ConsentRecord.objects.bulk_create(records)
+    try:
+        ConsentRecord.objects.bulk_create(records)
+    except IntegrityError:  # the text is not stored after all
+        STORED_BANNER_VERSIONS.discard(version)
+        raise
     return banner.StoredChoice(
         browser_id=browser_id,
         version=version,

@@ -277,7 +277,8 @@ RIGHTS_CONFIRMATION_REMINDER_DAYS = env.int("RIGHTS_CONFIRMATION_REMINDER_DAYS",
 RIGHTS_SIGN_IN_LINK_MINUTES = env.int("RIGHTS_SIGN_IN_LINK_MINUTES", default=30)
 # A privacy-space session ends this many minutes after sign-in.
 RIGHTS_SPACE_SESSION_MINUTES = env.int("RIGHTS_SPACE_SESSION_MINUTES", default=30)
-# Submissions and sign-in requests per client IP and per address (django-ratelimit rates).
+# Submissions and sign-in requests per client IP and per address: "N/s", "N/m", "N/h" or
+# "N/d" (rights.ratelimits).
 RIGHTS_RATE_LIMIT_PER_IP = env("RIGHTS_RATE_LIMIT_PER_IP", default="20/h")
 RIGHTS_RATE_LIMIT_PER_EMAIL = env("RIGHTS_RATE_LIMIT_PER_EMAIL", default="5/h")
 # Tracker look-ups through the API per client IP: slows down guessing tracker secrets.

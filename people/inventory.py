@@ -1190,6 +1190,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("rights.OutgoingEmail", "template"): "the name of an email template",
     ("rights.OutgoingEmail", "status"): "delivery state",
     ("rights.OutgoingEmail", "attempts"): "number of delivery attempts",
+    ("rights.OutgoingEmail", "link"): "which kind of link the sender adds (confirm, tracker)",
     ("people.Activity", "is_private"): "a setting of the activity, not about a person",
     **{
         ("people.StripeEvent", name): "the ledger of Stripe webhook events handled: Stripe's "

@@ -1225,7 +1225,9 @@ class OutgoingEmail(models.Model):
     """The outbox: an email written in the same transaction as what it tells about.
 
     The relay (rights.tasks) sends what is pending, exactly once. The subject and bodies are
-    rendered when the email is queued, so a single-use token can be in them; they are
+    rendered when the email is queued, so a single-use token can be in them; or, for an
+    email with a `link`, by its sender, which issues that link in the transaction that marks
+    the email sent (the intake's emails: rights.services.queue_link_email). They are
     personal data and are purged RIGHTS_SENT_EMAIL_RETENTION_DAYS after sending.
     """
 
@@ -1244,6 +1246,16 @@ class OutgoingEmail(models.Model):
     subject = models.CharField(_("subject"), max_length=255)
     body_text = models.TextField(_("text body"))
     body_html = models.TextField(_("HTML body"))
+    # The link the sender issues and renders into the email ("": rendered when queued). The
+    # database default lets code from before this field queue emails during a deploy.
+    link = models.CharField(
+        _("link issued when sent"),
+        max_length=10,
+        choices=LinkPurpose,
+        blank=True,
+        default="",
+        db_default="",
+    )
     # Extra headers, e.g. a marketing email's List-Unsubscribe (RFC 8058), whose URL carries
     # a token naming the recipient: personal data, like the body.
     headers = models.JSONField(_("extra headers"), default=dict, blank=True)
@@ -1267,6 +1279,10 @@ class OutgoingEmail(models.Model):
                 condition=Q(status=EmailStatus.SENT, sent_at__isnull=False)
                 | (~Q(status=EmailStatus.SENT) & Q(sent_at__isnull=True)),
                 name="rights_outgoingemail_sent_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(link__in=["", LinkPurpose.CONFIRM, LinkPurpose.TRACKER]),
+                name="rights_outgoingemail_link_valid",
             ),
         ]
         indexes = [

@@ -5,7 +5,8 @@ the admin, the API) must answer the same way whatever these return: the page nev
 whether an address is known (no enumeration); the person learns it by email.
 
 Emails go through the outbox: `queue_email` writes an `OutgoingEmail` in the caller's
-transaction and, once it commits, asks Celery to send it. If the broker is down the request
+transaction (rendered; `queue_link_email` leaves the rendering and the link to the sender)
+and, once it commits, asks Celery to send it. If the broker is down the request
 still succeeds; `relay_pending_emails` (every minute) sends whatever is still pending.
 """
 
@@ -53,6 +54,8 @@ logger = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 10
 # Periodic jobs work in bounded batches; the next run takes the rest.
 BATCH_SIZE = 500
+# What the sender of an email with a link writes (rights.models.OutgoingEmail.link).
+RENDERED_FIELDS = ["subject", "body_text", "body_html"]
 
 
 class LinkState(enum.Enum):
@@ -102,6 +105,46 @@ def queue_email(
     return outgoing
 
 
+def queue_link_email(
+    *, template: str, dsr: DataSubjectRequest, link: LinkPurpose, language: str, now: datetime
+) -> OutgoingEmail:
+    """Put an email about `dsr` in the outbox, with a `link` its sender issues and renders.
+
+    The caller writes no link and renders nothing (the intake's busy path, #8): the sender
+    issues the link in the transaction that marks the email sent, so its token exists
+    only in that email, and a relay after a broker outage still sends it, once.
+    """
+    outgoing = OutgoingEmail.objects.create(
+        request=dsr,
+        template=template,
+        to=dsr.email,
+        language=language,
+        link=link,
+        created_at=now,
+    )
+    transaction.on_commit(partial(enqueue_email, outgoing.id))
+    return outgoing
+
+
+def _render_with_link(outgoing: OutgoingEmail, *, now: datetime) -> None:
+    """Issue the link of an email queued by queue_link_email and render the email."""
+    dsr = outgoing.request
+    if outgoing.link == LinkPurpose.CONFIRM:
+        _, token = SecretLink.issue(
+            purpose=LinkPurpose.CONFIRM,
+            request=dsr,
+            expires_at=dsr.confirmation_expires_at(),
+            now=now,
+        )
+        links = {"confirm_url": _confirm_url(dsr, token, language=outgoing.language)}
+    else:
+        _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+        links = {"tracker_url": _tracker_url(dsr, token, language=outgoing.language)}
+    outgoing.subject, outgoing.body_text, outgoing.body_html = emails.render(
+        outgoing.template, context=_email_context(dsr, **links), language=outgoing.language
+    )
+
+
 def enqueue_email(email_id: int) -> None:
     """Ask a worker to send one email. A broker failure is logged, never raised: the
     email stays pending and the relay sends it (the request that queued it still succeeds).
@@ -131,6 +174,13 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
         )
         if outgoing is None:
             return False
+        if outgoing.link and not outgoing.body_text:  # issued and rendered now (queue_link_email)
+            if outgoing.request is None:  # the request was deleted meanwhile: nothing to say
+                outgoing.status = EmailStatus.FAILED
+                outgoing.save(update_fields=["status"])
+                _audit_email(outgoing, "email.failed", now=now)
+                return False
+            _render_with_link(outgoing, now=now)
         outgoing.attempts += 1
         message = EmailMultiAlternatives(
             subject=outgoing.subject,
@@ -144,7 +194,8 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
         except Exception as exc:
             if outgoing.attempts >= MAX_SEND_ATTEMPTS:
                 outgoing.status = EmailStatus.FAILED
-            outgoing.save(update_fields=["attempts", "status"])
+            # The rendered email is kept with its link: the next attempt sends the same one.
+            outgoing.save(update_fields=["attempts", "status", *RENDERED_FIELDS])
             logger.warning(
                 "Outgoing email %s not sent, attempt %s (%s)",
                 outgoing.code,
@@ -155,7 +206,7 @@ def send_outgoing_email(*, email_id: int, now: datetime) -> bool:
             return False
         outgoing.status = EmailStatus.SENT
         outgoing.sent_at = now
-        outgoing.save(update_fields=["attempts", "status", "sent_at"])
+        outgoing.save(update_fields=["attempts", "status", "sent_at", *RENDERED_FIELDS])
         _audit_email(outgoing, "email.sent", now=now)
     return True
 
@@ -213,24 +264,28 @@ def submit_request(
     )
     candidate.set_clock(now)
     # Insert unless the address has an open request of this kind (ON CONFLICT DO NOTHING on
-    # rights_dsr_one_open_per_kind, concurrent submissions included), then read the open one.
-    # New or joined, that is the same two queries: no enumeration by query count (the API
-    # tests count them).
+    # rights_dsr_one_open_per_kind, concurrent submissions included), then read the open one
+    # (only what joining it needs: its 36 columns cost more than the INSERT). New or joined,
+    # that is the same two queries: no enumeration by query count (the API tests count them).
     DataSubjectRequest.objects.bulk_create([candidate], ignore_conflicts=True)
-    dsr = DataSubjectRequest.objects.open().get(email=email, kind=kind)
+    dsr = (
+        DataSubjectRequest.objects.open()
+        .only("code", "kind", "status", "email")
+        .get(email=email, kind=kind)
+    )
     if dsr.code != candidate.code:
         _join_existing(dsr, language=language, now=now)
         return dsr
+    # Ours: the candidate holds every field as inserted, and now its id.
+    candidate.pk = dsr.pk
+    candidate._state.adding = False
+    dsr = candidate
     dsr.add_step(StepKind.RECEIVED, now=now)
-    _, token = SecretLink.issue(
-        purpose=LinkPurpose.CONFIRM, request=dsr, expires_at=dsr.confirmation_expires_at(), now=now
-    )
-    queue_email(
+    queue_link_email(
         template="request_confirm",
-        to=dsr.email,
-        language=dsr.language,
-        context=_email_context(dsr, confirm_url=_confirm_url(dsr, token)),
         dsr=dsr,
+        link=LinkPurpose.CONFIRM,
+        language=dsr.language,
         now=now,
     )
     # Last: every intake waits for the audit log's lock, held from here to the commit.
@@ -245,23 +300,11 @@ def _join_existing(dsr: DataSubjectRequest, *, language: str, now: datetime) -> 
     waits for confirmation, a tracker link after), so a lost first email is not a dead end.
     """
     dsr.add_step(StepKind.JOINED, now=now)
-    if dsr.status == RequestStatus.SUBMITTED:
-        _, token = SecretLink.issue(
-            purpose=LinkPurpose.CONFIRM,
-            request=dsr,
-            expires_at=dsr.confirmation_expires_at(),
-            now=now,
-        )
-        links = {"confirm_url": _confirm_url(dsr, token, language=language)}
-    else:
-        _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
-        links = {"tracker_url": _tracker_url(dsr, token, language=language)}
-    queue_email(
+    queue_link_email(
         template="request_joined",
-        to=dsr.email,
-        language=language,
-        context=_email_context(dsr, **links),
         dsr=dsr,
+        link=LinkPurpose.CONFIRM if dsr.status == RequestStatus.SUBMITTED else LinkPurpose.TRACKER,
+        language=language,
         now=now,
     )
     dsr.audit("request.joined", now=now, actor_type=ActorType.PERSON)

@@ -80,6 +80,15 @@ def _test_settings(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_stored_banner_versions():
+    """Each test's database starts without banner texts; so does the process's memory of them
+    (consent.services), which a committed test would otherwise carry into the next one."""
+    from consent import services
+
+    services.STORED_BANNER_VERSIONS.clear()
+
+
+@pytest.fixture(autouse=True)
 def _default_language(settings):
     """Every test starts in the site's default language (French), whatever the last request
     activated: LocaleMiddleware leaves its language active in the thread after a response."""

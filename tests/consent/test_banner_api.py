@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from dateutil.relativedelta import relativedelta
 
-from consent import banner
+from consent import banner, services
 from consent.models import Action, ConsentRecord, ConsentSource, ConsentText, TextKind
 from tests.conftest import NOW
 
@@ -71,6 +72,42 @@ def test_it_records_one_append_only_record_per_purpose_with_the_text_shown(clien
     assert text.kind == TextKind.BANNER
     assert text.snapshot["fr"]["purposes"][0]["key"] == "audience"
     assert text.snapshot["en"]["texts"]["accept_all"] == "Accept all"
+
+
+def test_it_looks_the_text_up_only_until_it_knows_it_is_stored(
+    db, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    def choose():
+        services.record_cookie_choice(
+            browser_id=None, version=banner.version(), choices={"audience": True}, now=NOW
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        choose()  # stores the text, and remembers it once that commits
+    with django_assert_num_queries(1):  # the records' INSERT alone
+        choose()
+    assert ConsentText.objects.count() == 1
+    assert ConsentRecord.objects.filter(text_id=banner.version()).count() == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_stores_the_text_again_if_it_vanished(db):
+    """A backup restored under a running process: one choice fails, the next heals."""
+    from django.db import IntegrityError
+
+    def choose():
+        services.record_cookie_choice(
+            browser_id=None, version=banner.version(), choices={}, now=NOW
+        )
+
+    choose()
+    ConsentRecord.objects.all().delete()
+    ConsentText.objects.all().delete()
+    with pytest.raises(IntegrityError):
+        choose()
+    choose()
+    assert ConsentText.objects.filter(hash=banner.version()).exists()
+    assert ConsentRecord.objects.count() == 3
 
 
 def test_it_remembers_the_choice_and_records_a_withdrawal(client, db):

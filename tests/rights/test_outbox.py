@@ -7,13 +7,16 @@ import threading
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 
 from audit.models import AuditEvent
 from rights import services
-from rights.models import EmailStatus, OutgoingEmail
+from rights.models import EmailStatus, LinkPurpose, OutgoingEmail, SecretLink
 from tests.conftest import NOW
+
+from .conftest import link_in
 
 FORM = {"email": "alice@example.fr", "name": "Alice", "language": "fr"}
 
@@ -57,6 +60,37 @@ def test_it_keeps_a_failed_email_pending_and_logs_no_personal_data(make_dsr, set
     assert services.relay_pending_emails(now=NOW) == 1
     outgoing.refresh_from_db()
     assert outgoing.attempts == 2 and outgoing.sent_at == NOW
+
+
+@time_machine.travel(NOW, tick=False)
+def test_it_issues_the_confirmation_link_when_the_email_is_sent(make_dsr, settings, client):
+    """The intake writes no link and renders nothing: the sender does both, once."""
+    dsr = make_dsr()
+    outgoing = OutgoingEmail.objects.get()
+    assert outgoing.link == LinkPurpose.CONFIRM and outgoing.body_text == ""
+    assert not SecretLink.objects.exists()
+    settings.EMAIL_BACKEND = "tests.rights.test_outbox.BrokenBackend"
+    assert services.relay_pending_emails(now=NOW) == 0
+    outgoing.refresh_from_db()
+    # The failed attempt kept the email it rendered, and its link: the next one sends it.
+    assert outgoing.attempts == 1 and "/en/confirmer/" in outgoing.body_text
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert services.relay_pending_emails(now=NOW + timedelta(minutes=1)) == 1
+    [message] = mail.outbox
+    assert message.body == outgoing.body_text
+    [link] = SecretLink.objects.all()
+    assert link.purpose == LinkPurpose.CONFIRM and link.request == dsr
+    assert link.expires_at == dsr.confirmation_expires_at()
+    assert client.post(link_in(message.body, "/confirmer/")).status_code == 302
+
+
+def test_it_gives_up_an_email_whose_request_is_gone(make_dsr):
+    make_dsr(email="gone@example.fr").delete()
+    make_dsr(email="bob@example.fr")
+    assert services.relay_pending_emails(now=NOW) == 1
+    assert [m.to for m in mail.outbox] == [["bob@example.fr"]]
+    assert OutgoingEmail.objects.filter(status=EmailStatus.FAILED, request=None).count() == 1
+    assert not SecretLink.objects.filter(request=None).exists()
 
 
 def test_it_purges_sent_emails_after_the_configured_days(make_dsr, settings):
