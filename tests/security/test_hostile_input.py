@@ -11,6 +11,7 @@ privacy space, the DPO's request page, the emails) and must appear escaped.
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 import pytest
@@ -70,6 +71,10 @@ json_values = st.recursive(
 PROPERTY = hypothesis_settings(
     max_examples=25,
     deadline=None,
+    # CI draws the same examples every run (it judges the code, not the draw); a local run
+    # draws new ones, and a failure prints the blob that replays it (@reproduce_failure).
+    derandomize=bool(os.environ.get("CI")),
+    print_blob=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 FORM_FIELDS = {
