@@ -86,12 +86,9 @@ def record_directive(
 ) -> PostMortemDirective:
     """Record or replace the directive of this (verified) address, and confirm it by email.
 
-    Raise ValidationError when a copy is to be given to someone without their address.
+    Raise ValidationError (full_clean: the model's constraints) when a copy is to be given
+    to someone without their address.
     """
-    if instruction == DirectiveInstruction.COMMUNICATE and not executor_email:
-        raise ValidationError(
-            {"executor_email": _("Give the address of the person who should receive the copy.")}
-        )
     email = normalise_email(email)
     directive = (
         PostMortemDirective.objects.select_for_update().filter(email__iexact=email).first()

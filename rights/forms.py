@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.hashing import normalise_email
 from people.models import Person
 from rights.models import (
+    COPY_NEEDS_AN_ADDRESS,
     DETAILS_MAX_LENGTH,
     PROPOSED_MAX_LENGTH,
     RECTIFIABLE_FIELDS,
@@ -223,10 +224,7 @@ class DirectiveForm(forms.Form):
         if cleaned.get("instruction") == DirectiveInstruction.COMMUNICATE and not cleaned.get(
             "executor_email"
         ):
-            self.add_error(
-                "executor_email",
-                _("Give the address of the person who should receive the copy."),
-            )
+            self.add_error("executor_email", COPY_NEEDS_AN_ADDRESS)
         return cleaned
 
 

@@ -1685,6 +1685,11 @@ class DirectiveInstruction(models.TextChoices):
     KEEP = "keep", _("Keep my data for the periods our privacy notice gives, then erase it")
 
 
+# The one rule of a directive's fields: the form shows it on the field, full_clean() and the
+# database enforce it.
+COPY_NEEDS_AN_ADDRESS = _("Give the address of the person who should receive the copy.")
+
+
 class PostMortemDirective(models.Model):
     """A person's specific directive for their data after their death (LIL art. 85; B14).
 
@@ -1734,6 +1739,7 @@ class PostMortemDirective(models.Model):
             models.CheckConstraint(
                 condition=~Q(instruction=DirectiveInstruction.COMMUNICATE) | ~Q(executor_email=""),
                 name="rights_directive_communicate_names_someone",
+                violation_error_message=COPY_NEEDS_AN_ADDRESS,
             ),
             models.CheckConstraint(
                 condition=Q(carried_out_at__isnull=True) | ~Q(carried_out_note=""),

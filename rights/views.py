@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import prefetch_related_objects
+from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -292,14 +293,10 @@ def space_directive(request: HttpRequest) -> HttpResponse:
             )
             return redirect(f"{reverse('rights:space_directive')}?saved=1")
     else:
-        initial = {"instruction": DirectiveInstruction.ERASE}
         if directive:
-            initial = {
-                "instruction": directive.instruction,
-                "executor_name": directive.executor_name,
-                "executor_email": directive.executor_email,
-                "wishes": directive.wishes,
-            }
+            initial = model_to_dict(directive, fields=list(DirectiveForm.base_fields))
+        else:
+            initial = {"instruction": DirectiveInstruction.ERASE}
         form = DirectiveForm(initial=initial)
     return render(
         request,

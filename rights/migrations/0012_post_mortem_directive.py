@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'post-mortem directive',
                 'verbose_name_plural': 'post-mortem directives',
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='rights_directive_one_per_email'), models.CheckConstraint(condition=models.Q(('instruction__in', ['erase', 'communicate', 'keep'])), name='rights_directive_instruction_valid'), models.CheckConstraint(condition=models.Q(models.Q(('instruction', 'communicate'), _negated=True), models.Q(('executor_email', ''), _negated=True), _connector='OR'), name='rights_directive_communicate_names_someone'), models.CheckConstraint(condition=models.Q(('carried_out_at__isnull', True), models.Q(('carried_out_note', ''), _negated=True), _connector='OR'), name='rights_directive_carried_out_says_how')],
+                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='rights_directive_one_per_email'), models.CheckConstraint(condition=models.Q(('instruction__in', ['erase', 'communicate', 'keep'])), name='rights_directive_instruction_valid'), models.CheckConstraint(condition=models.Q(models.Q(('instruction', 'communicate'), _negated=True), models.Q(('executor_email', ''), _negated=True), _connector='OR'), name='rights_directive_communicate_names_someone', violation_error_message='Give the address of the person who should receive the copy.'), models.CheckConstraint(condition=models.Q(('carried_out_at__isnull', True), models.Q(('carried_out_note', ''), _negated=True), _connector='OR'), name='rights_directive_carried_out_says_how')],
             },
         ),
     ]

@@ -69,6 +69,9 @@ def test_giving_a_copy_needs_the_address_of_who_receives_it(space_client):
         "Give the address of the person who should receive the copy." in response.content.decode()
     )
     assert not PostMortemDirective.objects.exists()
+    with pytest.raises(ValidationError, match="Give the address of the person"):
+        _directive("communicate", executor_email="")  # the service, without the form
+    assert not PostMortemDirective.objects.exists()
 
 
 def test_it_can_be_changed_then_revoked_at_any_time(space_client):
