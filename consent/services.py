@@ -501,18 +501,15 @@ def marketing_recipients(*, emails: Iterable[str], now: datetime) -> list[str]:
     ):
         latest.setdefault(subject, action)
     cutoff = now - relativedelta(months=settings.RETENTION_MONTHS["client_prospecting"])
-    clients = {
-        normalise_email(email)
-        for email in Person.objects.filter(is_client=True)
+    # Person.email keeps the case it was given: compare lower-cased, as its unique constraint.
+    normalised = [normalise_email(e) for e in emails]
+    people = Person.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=normalised)
+    clients = set(
+        people.filter(is_client=True)
         .exclude(client_relationship_ended_at__lt=cutoff)
-        .filter(email__in=[normalise_email(e) for e in emails])
-        .values_list("email", flat=True)
-    }
-    restricted = set(
-        Person.objects.restricted()
-        .filter(email__in=[normalise_email(e) for e in emails])
-        .values_list("email", flat=True)
+        .values_list("email_lower", flat=True)
     )
+    restricted = set(people.restricted().values_list("email_lower", flat=True))
     allowed = []
     for subject, email in by_hash.items():
         if subject in opposed or normalise_email(email) in restricted:

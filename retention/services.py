@@ -164,7 +164,14 @@ def repermission_from_token(token: str) -> Repermission | None:
 
 def send_repermission_emails(*, repermission_ids: list[int], now: datetime) -> int:
     """Send the re-permission emails not sent yet among these, in one connection; return
-    how many left. Rows another worker is sending are skipped (SKIP LOCKED)."""
+    how many left. Rows another worker is sending are skipped (SKIP LOCKED).
+
+    Each email is recorded as sent once it has left: when the server fails half-way, the
+    ones that left are marked before the error is raised (and the task retries), so the
+    retry sends only the rest, never the same email twice.
+    """
+    sent: list[int] = []
+    failure: Exception | None = None
     with transaction.atomic():
         pending = list(
             Repermission.objects.filter(pk__in=repermission_ids, sent_at__isnull=True)
@@ -173,11 +180,18 @@ def send_repermission_emails(*, repermission_ids: list[int], now: datetime) -> i
         )
         if not pending:
             return 0
-        messages = [_repermission_email(repermission) for repermission in pending]
         with get_connection() as mail:
-            sent = mail.send_messages(messages)
-        Repermission.objects.filter(pk__in=[r.pk for r in pending]).update(sent_at=now)
-    return sent or 0
+            for repermission in pending:
+                try:
+                    mail.send_messages([_repermission_email(repermission)])
+                except Exception as exc:  # the server refused: the rest waits for the retry
+                    failure = exc
+                    break
+                sent.append(repermission.pk)
+        Repermission.objects.filter(pk__in=sent).update(sent_at=now)
+    if failure is not None:
+        raise failure
+    return len(sent)
 
 
 def _repermission_email(repermission: Repermission) -> EmailMultiAlternatives:

@@ -259,7 +259,7 @@ def _delete_rows(model: type[models.Model], keys: list[int]) -> int:
     return deleted
 
 
-def delete_people(keys: list[int]) -> int:
+def delete_people(keys: list[int], *, now: datetime) -> int:
     """Delete these people and everything that is theirs, in a fixed number of queries.
 
     Walks Person's reverse relations from the model's own metadata, so a model added later
@@ -272,6 +272,9 @@ def delete_people(keys: list[int]) -> int:
     Must run in the batch's transaction, after its people were locked FOR UPDATE: that lock
     is what lets `_delete_checked_people` skip the database's per-row reference checks.
     """
+    # A hold that has ended protects no one any more (an active one kept its person out of
+    # the batch): it goes with the person, or it would refuse the batch every night.
+    LegalHold.objects.filter(person_id__any=keys, until__lte=now).delete()
     kept = []
     for relation in Person._meta.related_objects:
         related = relation.related_model._base_manager.filter(
@@ -400,7 +403,7 @@ def purge_prospects(
         held=held,
         dry_run=dry_run,
         batch_size=batch_size,
-        act=delete_people,
+        act=partial(delete_people, now=now),
         action="deleted",
     )
     ask = _in_batches(

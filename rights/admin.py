@@ -121,7 +121,11 @@ class LogReceivedRequestForm(forms.ModelForm):
                 )
             except ValidationError as exc:
                 self.add_error("details", exc.messages)
-        if kind and email and DataSubjectRequest.objects.open().for_email(email).filter(kind=kind):
+        if (
+            kind
+            and email
+            and DataSubjectRequest.objects.open().for_email(email).filter(kind=kind).exists()
+        ):
             raise ValidationError(_("This address already has an open request of this kind."))
         if kind and email and cleaned.get("deceased_email"):
             try:

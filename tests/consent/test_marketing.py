@@ -59,12 +59,14 @@ def test_it_lets_the_person_consent_again_after_withdrawing(db):
     assert services.may_send_marketing(email="p@example.fr", now=later)
 
 
-def test_it_sends_nothing_to_a_person_whose_data_are_restricted(make_person):
-    # B5: restricted data are stored, not used; marketing is a use.
+@pytest.mark.parametrize("stored", ["p@example.fr", "P@Example.fr"])
+def test_it_sends_nothing_to_a_person_whose_data_are_restricted(make_person, stored):
+    # B5: restricted data are stored, not used; marketing is a use. Person.email keeps the
+    # case it was given.
     from rights.fulfilment import restrict_processing
     from rights.models import RestrictionCase
 
-    person = make_person(email="p@example.fr", is_prospect=True)
+    person = make_person(email=stored, is_prospect=True)
     services.grant_marketing(email="p@example.fr", source=ConsentSource.SIGNUP, now=NOW)
     assert services.may_send_marketing(email="p@example.fr", now=NOW)
 

@@ -67,6 +67,17 @@ def test_it_lets_a_hold_that_has_ended_go(make_person, make_trace, make_hold):
     assert purge_technical_traces(now=NOW).affected == 1
 
 
+def test_a_hold_that_has_ended_does_not_stop_a_prospect_from_going(expired_prospects, make_hold):
+    """The ended hold's row still points at the person (PROTECT): it goes with them."""
+    from retention.models import LegalHold
+
+    (key,) = expired_prospects(1)
+    make_hold(Person.objects.get(pk=key), since=LONG_AGO, until=NOW - timedelta(days=1))
+
+    assert purge_prospects(now=NOW).details["deleted"] == 1
+    assert not Person.objects.filter(pk=key).exists() and not LegalHold.objects.exists()
+
+
 def test_it_shows_holds_in_a_dry_run(make_person, make_trace, make_hold):
     held = make_person(email="held@example.fr")
     make_hold(held)
@@ -199,7 +210,7 @@ def test_delete_people_turns_the_checks_off_for_one_statement(expired_prospects)
 
     keys = expired_prospects(3)
     with CaptureQueriesContext(connection) as queries, transaction.atomic():
-        assert sweeps.delete_people(keys) == 3
+        assert sweeps.delete_people(keys, now=NOW) == 3
 
     statements = [query["sql"] for query in queries]
     off = statements.index("SET LOCAL session_replication_role = replica")
@@ -221,7 +232,7 @@ def test_delete_people_refuses_a_batch_someone_in_it_is_still_held_by(
     monkeypatch.setattr(sweeps, "_may_skip_reference_checks", lambda connection: checks_off)
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        sweeps.delete_people(keys)
+        sweeps.delete_people(keys, now=NOW)
         with connection.cursor() as cursor:  # PostgreSQL's deferred checks, now
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 

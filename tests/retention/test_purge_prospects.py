@@ -93,6 +93,43 @@ def test_it_sends_one_email_with_the_yes_link(expired_prospect, django_capture_o
     assert repermission.sent_at == NOW
 
 
+def test_a_server_failing_half_way_never_sends_an_email_twice(make_person, monkeypatch):
+    from smtplib import SMTPException
+
+    from django.core.mail import get_connection
+
+    people = [
+        make_person(email=f"p{n}@example.fr", is_prospect=True, collected_at=NOW) for n in range(3)
+    ]
+    asked = [Repermission.objects.create(person=p, asked_at=NOW) for p in people]
+    real = get_connection()
+    calls = []
+
+    class FailsOnTheSecond:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def send_messages(self, messages):
+            calls.append(messages[0].to)
+            if len(calls) == 2:
+                raise SMTPException("server went away")
+            return real.send_messages(messages)
+
+    monkeypatch.setattr(services, "get_connection", FailsOnTheSecond)
+    ids = [r.pk for r in asked]
+    with pytest.raises(SMTPException):
+        services.send_repermission_emails(repermission_ids=ids, now=NOW)
+    assert [m.to for m in mail.outbox] == [["p0@example.fr"]]
+    assert Repermission.objects.filter(sent_at=NOW).count() == 1  # the one that left
+
+    monkeypatch.setattr(services, "get_connection", lambda: real)
+    assert services.send_repermission_emails(repermission_ids=ids, now=NOW) == 2
+    assert sorted(m.to[0] for m in mail.outbox) == [f"p{n}@example.fr" for n in range(3)]
+
+
 def test_it_asks_once_not_twice(expired_prospect, django_capture_on_commit_callbacks):
     _sweep(django_capture_on_commit_callbacks)
     second = _sweep(django_capture_on_commit_callbacks, now=NOW + timedelta(days=1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 
@@ -58,10 +59,13 @@ def test_it_expires_unconfirmed_requests_and_records_it(make_dsr):
     assert confirmed.status == RequestStatus.OPEN
 
 
-def test_it_runs_the_periodic_tasks(make_dsr):
+def test_it_runs_the_periodic_tasks(make_dsr, settings):
     make_dsr()
-    assert tasks.relay_pending_emails.delay().get() == 1
-    assert tasks.send_confirmation_reminders.delay().get() >= 0
+    reminder_due = NOW + timedelta(days=settings.RIGHTS_CONFIRMATION_REMINDER_DAYS, hours=1)
+    with time_machine.travel(reminder_due, tick=False):
+        assert tasks.relay_pending_emails.delay().get() == 1  # the confirmation email
+        assert tasks.send_confirmation_reminders.delay().get() == 1
+        assert tasks.send_confirmation_reminders.delay().get() == 0  # one reminder, not two
 
 
 def test_it_lists_the_periodic_tasks_in_the_beat_schedule(settings):
