@@ -51,6 +51,7 @@ from rights.models import (
     ExportKind,
     LinkPurpose,
     RequestKind,
+    RequestStatus,
     SecretLink,
     hash_token,
 )
@@ -400,12 +401,14 @@ def export_path(export: Export) -> Path:
 
 def build_export(
     *, dsr: DataSubjectRequest, now: datetime, build_id: uuid.UUID | None = None
-) -> Export:
+) -> Export | None:
     """Build the ZIP of an access or portability request, record it, complete the request
     (if still open) and email a download link: that email is the answer.
 
     The file is written first; the `Export` row, the audit event and the email are written
-    in one transaction after it (a failed build leaves no row and no file). `build_id` (the
+    in one transaction after it (a failed build leaves no row and no file). A request closed
+    meanwhile without an answer (withdrawn, refused) gets nothing: None, no file, no email.
+    `build_id` (the
     Celery task's id) names the file: a build run again for the same task, after its worker
     was killed, rewrites the same file over its partial one, and a build already recorded
     is returned as it is (one row, one email, however often the task runs).
@@ -434,28 +437,35 @@ def build_export(
                 zf.writestr("summary.html", summary)
             else:
                 zf.writestr("schema.md", render_schema(files))
-    except BaseException:
+        path.chmod(0o600)
+        with transaction.atomic():
+            completed = complete_with_export(dsr=dsr, now=now)
+            if completed is None and DataSubjectRequest.objects.get(pk=dsr.pk).status in (
+                RequestStatus.REFUSED,
+                RequestStatus.WITHDRAWN,
+                RequestStatus.EXPIRED,
+            ):  # closed meanwhile without an answer: nobody gets the data
+                path.unlink()
+                return None
+            export = Export.objects.create(
+                request=dsr,
+                kind=kind,
+                file_path=relative,
+                size=path.stat().st_size,
+                created_at=now,
+                expires_at=now + timedelta(days=settings.RIGHTS_EXPORT_LINK_DAYS),
+            )
+            dsr.audit(
+                "export.built",
+                now=now,
+                export=str(export.code),
+                rows=sum(f.rows for f in files),
+                files=len(files),
+            )
+            send_download_link(dsr=completed or dsr, now=now, answers_request=completed is not None)
+    except BaseException:  # no row, or no file: never a file no row points at
         path.unlink(missing_ok=True)
         raise
-    path.chmod(0o600)
-    with transaction.atomic():
-        export = Export.objects.create(
-            request=dsr,
-            kind=kind,
-            file_path=relative,
-            size=path.stat().st_size,
-            created_at=now,
-            expires_at=now + timedelta(days=settings.RIGHTS_EXPORT_LINK_DAYS),
-        )
-        dsr.audit(
-            "export.built",
-            now=now,
-            export=str(export.code),
-            rows=sum(f.rows for f in files),
-            files=len(files),
-        )
-        completed = complete_with_export(dsr=dsr, now=now)
-        send_download_link(dsr=completed or dsr, now=now, answers_request=completed is not None)
     return export
 
 

@@ -54,7 +54,8 @@ def build_export(self: Task, dsr_id: int) -> int:
     builds it once."""
     dsr = DataSubjectRequest.objects.get(pk=dsr_id)
     build_id = uuid.UUID(self.request.id) if self.request.id else None
-    return exports.build_export(dsr=dsr, now=timezone.now(), build_id=build_id).size
+    export = exports.build_export(dsr=dsr, now=timezone.now(), build_id=build_id)
+    return export.size if export else 0
 
 
 @shared_task

@@ -182,15 +182,20 @@ def test_it_refuses_to_close_by_hand_before_the_work_is_done(make_dsr, bob, in_e
         )
 
 
-def test_an_export_built_after_a_withdrawal_completes_nothing(holdings, make_dsr):
+def test_an_export_built_after_a_withdrawal_completes_and_sends_nothing(
+    holdings, make_dsr, settings
+):
     from rights import exports
 
     dsr = make_dsr(confirm=True, kind="access")
     services.withdraw_request(dsr=dsr, now=NOW)
 
-    exports.build_export(dsr=dsr, now=NOW)
+    assert exports.build_export(dsr=dsr, now=NOW) is None
 
     assert DataSubjectRequest.objects.get(pk=dsr.pk).status == RequestStatus.WITHDRAWN
+    assert not Export.objects.exists()
+    assert not OutgoingEmail.objects.filter(template="export_ready").exists()
+    assert not list((settings.MEDIA_ROOT / "exports").glob("*.zip"))  # no file left
 
 
 @pytest.mark.worker
