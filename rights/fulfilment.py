@@ -254,13 +254,15 @@ def apply_rectification(
     tell (Art. 19). Raise ValidationError for an unknown field, an address already used
     by someone else, or no record for the request's address.
     """
-    changes = [c for c in rectification_diff(dsr=dsr) if c.field in accepted]
-    unknown = set(accepted) - {c.field for c in rectification_diff(dsr=dsr)}
-    if unknown:
-        raise ValidationError(f"Not proposed, or already so: {sorted(unknown)}")
-    person = Person.objects.select_for_update().filter(email__iexact=dsr.subject_email).first()
+    # Lock first, so the differences are computed against what is then written over.
+    person = Person.objects.select_for_update().with_email(dsr.subject_email).first()
     if person is None:
         raise ValidationError("We hold no record for this address.")
+    diff = rectification_diff(dsr=dsr)
+    changes = [c for c in diff if c.field in accepted]
+    unknown = set(accepted) - {c.field for c in diff}
+    if unknown:
+        raise ValidationError(f"Not proposed, or already so: {sorted(unknown)}")
     for change in changes:
         value = change.proposed
         if change.field == "email":
