@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -96,11 +96,10 @@ class ConsentRecordQuerySet(models.QuerySet):
         return self.order_by("-at", "-id")
 
     def current(self) -> dict[str, ConsentRecord]:
-        """Return the latest record per purpose, keyed by purpose: the current state."""
-        state: dict[str, ConsentRecord] = {}
-        for record in self.latest_first():
-            state.setdefault(record.purpose, record)
-        return state
+        """Return the latest record per purpose, keyed by purpose: the current state. Only
+        those rows are read, however long the history (a returning visitor's banner POST)."""
+        latest = self.filter(purpose=OuterRef("purpose")).latest_first().values("pk")[:1]
+        return {record.purpose: record for record in self.filter(pk=Subquery(latest))}
 
 
 class ConsentRecord(models.Model):
