@@ -47,6 +47,9 @@ _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 # pg_advisory_xact_lock key that serialises appenders on PostgreSQL ("audit" in ASCII).
 APPEND_LOCK_KEY = 0x6175646974
+LOCK_AND_READ_LAST_HASH = (
+    "SELECT pg_advisory_xact_lock(%s); SELECT hash FROM audit_auditevent ORDER BY id DESC LIMIT 1"
+)
 
 
 class ChainCheck(NamedTuple):
@@ -104,14 +107,26 @@ def record_event(
     # No savepoint (two round trips saved on every event written inside a transaction):
     # an error here fails the caller's transaction whole, as it should.
     with transaction.atomic(savepoint=False):
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPEND_LOCK_KEY])
-        last_hash = AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
-        event.prev_hash = last_hash or GENESIS_HASH
+        event.prev_hash = _lock_and_read_last_hash() or GENESIS_HASH
         event.hash = event.compute_hash()
         event.save(force_insert=True)
     return event
+
+
+def _lock_and_read_last_hash() -> str | None:
+    """Take the appenders' lock (PostgreSQL) and return the last event's hash, if any.
+
+    On PostgreSQL both statements go in one round trip (psycopg2 sends them as one simple
+    query; intake pays for every round trip, #8). The SELECT still runs after the lock is
+    granted, with a snapshot of its own (READ COMMITTED takes one per statement), so it
+    sees the event of whoever held the lock before.
+    """
+    if connection.vendor != "postgresql":
+        return AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+    with connection.cursor() as cursor:
+        cursor.execute(LOCK_AND_READ_LAST_HASH, [APPEND_LOCK_KEY])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def verify_chain(*, chunk_size: int = 2000) -> ChainCheck:

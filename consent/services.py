@@ -139,6 +139,8 @@ def known_text(*, text_hash: str, purpose: Purpose) -> ConsentText | None:
 # same (a backup restored under running processes), the choice that needs it fails and its
 # version is forgotten, so the next choice stores the text again. Tests start it empty.
 STORED_BANNER_VERSIONS: set[str] = set()
+# What a banner choice writes: every column but the id, which the database gives.
+INSERTED_FIELDS = [f for f in ConsentRecord._meta.concrete_fields if not f.primary_key]
 
 
 def record_cookie_choice(
@@ -181,7 +183,9 @@ def record_cookie_choice(
             )
         )
     try:
-        ConsentRecord.objects.bulk_create(records)
+        # One statement, all or none: bulk_create would wrap it in BEGIN and COMMIT, two
+        # more round trips on the banner's busiest write (#8).
+        ConsentRecord.objects._insert(records, fields=INSERTED_FIELDS)
     except IntegrityError:  # the text is not stored after all
         STORED_BANNER_VERSIONS.discard(version)
         raise

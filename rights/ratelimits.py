@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
+import weakref
 
 from django.conf import settings
 from django.core.cache import caches
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 # "20/h", "5/m", "100/10m": requests per period (s, m, h or d, times an optional number).
 RATE = re.compile(r"(\d+)/(\d*)([smhd])")
 SECONDS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
+# One Redis client per cache connection, kept: Django's cache builds one on every call (#8).
+_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def rate_limited(
@@ -78,7 +81,10 @@ def _count(counters: list[tuple[str, int]]) -> list[int]:
     if isinstance(cache, RedisCache):
         # One round trip for every counter of the request, atomic: SET NX starts a counter
         # with its expiry, INCR counts (the cache API would take three round trips each).
-        pipeline = cache._cache.get_client(write=True).pipeline(transaction=True)
+        client = _CLIENTS.get(cache._cache)
+        if client is None:
+            client = _CLIENTS[cache._cache] = cache._cache.get_client(write=True)
+        pipeline = client.pipeline(transaction=True)
         for key, seconds in counters:
             key = cache.make_and_validate_key(key)
             pipeline.set(key, 0, ex=seconds, nx=True)

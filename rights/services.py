@@ -6,14 +6,18 @@ whether an address is known (no enumeration); the person learns it by email.
 
 Emails go through the outbox: `queue_email` writes an `OutgoingEmail` in the caller's
 transaction (rendered; `queue_link_email` leaves the rendering and the link to the sender)
-and, once it commits, asks Celery to send it. If the broker is down the request
-still succeeds; `relay_pending_emails` (every minute) sends whatever is still pending.
+and, once it commits, asks Celery to send it (under load, one relay task per second and
+process sends them: RelayThrottle). If the broker is down the request still succeeds;
+`relay_pending_emails` (every minute) sends whatever is still pending.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import threading
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -56,6 +60,8 @@ MAX_SEND_ATTEMPTS = 10
 BATCH_SIZE = 500
 # What the sender of an email with a link writes (rights.models.OutgoingEmail.link).
 RENDERED_FIELDS = ["subject", "body_text", "body_html"]
+# Under load, emails queued within this many seconds share one relay task (RelayThrottle).
+RELAY_WINDOW_SECONDS = 1.0
 
 
 class LinkState(enum.Enum):
@@ -145,12 +151,57 @@ def _render_with_link(outgoing: OutgoingEmail, *, now: datetime) -> None:
     )
 
 
-def enqueue_email(email_id: int) -> None:
-    """Ask a worker to send one email. A broker failure is logged, never raised: the
-    email stays pending and the relay sends it (the request that queued it still succeeds).
+class RelayThrottle:
+    """At most two Celery messages per window per process, however many emails are queued.
+
+    Publishing a task costs a web process more than the rest of an intake's Python (#8:
+    kombu builds a message and a Redis client each time). So the first email after a quiet
+    window gets its own task at once, as before; those queued during the window share one
+    relay task that runs when the window ends. Under load an email waits at most one window
+    more; the periodic relay still catches anything a failed publish left.
     """
+
+    def __init__(self, window: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.window = window
+        self.clock = clock
+        self._lock = threading.Lock()  # gthread workers
+        self._window_ends = float("-inf")
+        self._relay_asked = False
+
+    def claim(self) -> tuple[str, float] | None:
+        """("send", 0) for this email's own task, ("relay", countdown) for the window's
+        relay, or None when that relay is already asked for."""
+        now = self.clock()
+        with self._lock:
+            if now >= self._window_ends:
+                self._window_ends = now + self.window
+                self._relay_asked = False
+                return "send", 0.0
+            if self._relay_asked:
+                return None
+            self._relay_asked = True
+            return "relay", self._window_ends - now
+
+
+RELAY = RelayThrottle(RELAY_WINDOW_SECONDS)
+
+
+def enqueue_email(email_id: int) -> None:
+    """Ask a worker to send one committed email (or the relay that will: RelayThrottle).
+
+    A broker failure is logged, never raised: the email stays pending and the periodic
+    relay sends it (the request that queued it still succeeds). Tasks that run in-process
+    (no Redis: the quick start, the tests) are not throttled: each email goes at once.
+    """
+    eager = tasks.send_email.app.conf.task_always_eager
+    claim = ("send", 0.0) if eager else RELAY.claim()
+    if claim is None:
+        return
     try:
-        tasks.send_email.delay(email_id)
+        if claim[0] == "send":
+            tasks.send_email.delay(email_id)
+        else:
+            tasks.relay_pending_emails.apply_async(countdown=claim[1])
     except Exception as exc:  # the broker (Redis) is down, or anything on the way to it
         logger.warning(
             "Outgoing email %s not queued (%s); the relay will send it",

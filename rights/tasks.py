@@ -36,7 +36,7 @@ def send_email(email_id: int) -> int:
     return int(services.send_outgoing_email(email_id=email_id, now=timezone.now()))
 
 
-@shared_task
+@shared_task(ignore_result=True)  # web processes queue it too (RelayThrottle): as send_email
 def relay_pending_emails() -> int:
     return services.relay_pending_emails(now=timezone.now())
 

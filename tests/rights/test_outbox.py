@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -164,3 +165,109 @@ def test_it_sends_exactly_once_under_concurrent_relays(make_dsr):
     assert sum(sent) == 20
     assert len(mail.outbox) == 20
     assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, attempts=1).count() == 20
+
+
+# --- Under load: one relay task per window and process (#8) ---------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_throttle_gives_the_first_email_its_task_and_the_rest_one_relay():
+    clock = FakeClock()
+    throttle = services.RelayThrottle(1.0, clock=clock)
+    assert throttle.claim() == ("send", 0.0)
+    clock.now += 0.25
+    assert throttle.claim() == ("relay", 0.75)  # runs when the window ends
+    clock.now += 0.5
+    assert throttle.claim() is None  # that relay will send this one too
+    clock.now += 0.25  # the window is over: the next email goes at once again
+    assert throttle.claim() == ("send", 0.0)
+    assert throttle.claim() == ("relay", 1.0)
+
+
+@pytest.fixture
+def broker(monkeypatch):
+    """Publishing as with Redis (not in-process), recorded; the throttle on a fake clock."""
+    from unittest import mock
+
+    from okasio_privacy.celery import app
+    from rights import tasks
+
+    clock = FakeClock()
+    monkeypatch.setattr(services, "RELAY", services.RelayThrottle(1.0, clock=clock))
+    monkeypatch.setattr(app.conf, "task_always_eager", False)
+    with (
+        mock.patch.object(tasks.send_email, "delay") as send,
+        mock.patch.object(tasks.relay_pending_emails, "apply_async") as relay,
+    ):
+        yield clock, send, relay
+
+
+def test_under_load_emails_share_one_relay_per_window(
+    broker, make_dsr, django_capture_on_commit_callbacks
+):
+    clock, send, relay = broker
+    with django_capture_on_commit_callbacks(execute=True):
+        first = make_dsr(email="p0@example.fr")
+    for i in range(1, 5):
+        clock.now += 0.1
+        with django_capture_on_commit_callbacks(execute=True):
+            make_dsr(email=f"p{i}@example.fr")
+    send.assert_called_once_with(OutgoingEmail.objects.get(request=first).id)
+    relay.assert_called_once()
+    assert relay.call_args.kwargs["countdown"] == pytest.approx(0.9)
+    # Each is still sent once, by whichever task comes first (the relay sends them all here).
+    assert services.relay_pending_emails(now=NOW) == 5
+    assert services.send_outgoing_email(email_id=send.call_args.args[0], now=NOW) is False
+
+
+def test_a_failed_publish_leaves_the_email_to_the_periodic_relay(
+    broker, make_dsr, django_capture_on_commit_callbacks, caplog
+):
+    clock, send, relay = broker
+    send.side_effect = relay.side_effect = ConnectionError("down")
+    for i in range(3):
+        with django_capture_on_commit_callbacks(execute=True):
+            make_dsr(email=f"p{i}@example.fr")  # kept whatever the broker says
+        clock.now += 0.1
+    assert caplog.text.count("relay will send it") == 2  # its own task, then the window's
+    assert OutgoingEmail.objects.pending().count() == 3
+    assert services.relay_pending_emails(now=NOW) == 3
+
+
+@pytest.mark.worker
+@needs_services
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_worker_sends_every_email_of_a_burst_once(
+    celery_worker, client, monkeypatch, settings
+):
+    """Twenty intakes inside one window: two messages reach Redis, twenty emails leave."""
+    from unittest import mock
+
+    from rights import tasks
+
+    settings.RIGHTS_RATE_LIMIT_PER_IP = "1000/h"
+    clock = FakeClock()  # the window never ends on its own: all twenty are in it
+    monkeypatch.setattr(services, "RELAY", services.RelayThrottle(0.5, clock=clock))
+    send = mock.patch.object(tasks.send_email, "delay", wraps=tasks.send_email.delay)
+    relay = mock.patch.object(
+        tasks.relay_pending_emails, "apply_async", wraps=tasks.relay_pending_emails.apply_async
+    )
+    with send as send, relay as relay:
+        for i in range(20):
+            page = client.post(
+                "/en/demande/access/", {"email": f"p{i}@example.fr", "language": "en"}
+            )
+            assert page.status_code == 302
+    assert (send.call_count, relay.call_count) == (1, 1)
+    deadline = time.monotonic() + 60
+    while OutgoingEmail.objects.pending().exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert OutgoingEmail.objects.filter(status=EmailStatus.SENT, attempts=1).count() == 20
+    assert AuditEvent.objects.filter(action="email.sent").count() == 20
