@@ -25,8 +25,19 @@ logger = logging.getLogger(__name__)
 # "20/h", "5/m", "100/10m": requests per period (s, m, h or d, times an optional number).
 RATE = re.compile(r"(\d+)/(\d*)([smhd])")
 SECONDS = {"s": 1, "m": 60, "h": 60 * 60, "d": 24 * 60 * 60}
-# One Redis client per cache connection, kept: Django's cache builds one on every call (#8).
-_CLIENTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Every counter of a request in one atomic step: SET NX starts a counter with its expiry,
+# INCR counts (the cache API would take three round trips each; a MULTI pipeline sends six
+# commands and parses six answers). KEYS are the counters, ARGV their lifetimes in seconds.
+COUNT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    redis.call("SET", key, 0, "EX", ARGV[i], "NX")
+    counts[i] = redis.call("INCR", key)
+end
+return counts
+"""
+# The script, registered once per cache connection (Django's cache builds a client per call).
+_SCRIPTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def rate_limited(
@@ -79,17 +90,12 @@ def _count(counters: list[tuple[str, int]]) -> list[int]:
     """Add one to each counter (its key, the seconds it lives); return the new counts."""
     cache = caches["default"]
     if isinstance(cache, RedisCache):
-        # One round trip for every counter of the request, atomic: SET NX starts a counter
-        # with its expiry, INCR counts (the cache API would take three round trips each).
-        client = _CLIENTS.get(cache._cache)
-        if client is None:
-            client = _CLIENTS[cache._cache] = cache._cache.get_client(write=True)
-        pipeline = client.pipeline(transaction=True)
-        for key, seconds in counters:
-            key = cache.make_and_validate_key(key)
-            pipeline.set(key, 0, ex=seconds, nx=True)
-            pipeline.incr(key)
-        return pipeline.execute()[1::2]
+        script = _SCRIPTS.get(cache._cache)
+        if script is None:
+            client = cache._cache.get_client(write=True)
+            script = _SCRIPTS[cache._cache] = client.register_script(COUNT_SCRIPT)
+        keys = [cache.make_and_validate_key(key) for key, _ in counters]
+        return script(keys=keys, args=[seconds for _, seconds in counters])
     counts = []
     for key, seconds in counters:  # the quick start's memory cache: no round trips to save
         cache.add(key, 0, seconds)

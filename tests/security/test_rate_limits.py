@@ -73,3 +73,26 @@ def test_two_processes_share_the_per_ip_limit(two_workers):
     # Each worker sent LIMIT posts, so neither alone was over: together they were.
     assert statuses[0] == [200] * (LIMIT // 2) + [429] * (LIMIT // 2)
     assert statuses[1] == [200] * (LIMIT // 2) + [429] * (LIMIT // 2)
+
+
+def test_each_counter_lives_for_its_period_in_redis(settings, rf):
+    """The counting script starts a counter with its period's expiry and counts on it."""
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("needs the shared Redis of `make test`")
+    from rights.ratelimits import rate_limited
+
+    settings.RIGHTS_RATE_LIMIT_PER_IP = "3/10m"
+    settings.RIGHTS_RATE_LIMIT_PER_EMAIL = "2/d"
+    cache.clear()
+    request = rf.post("/demande/access/", REMOTE_ADDR="198.51.100.9")
+    assert [rate_limited(request, "test.ttl", email="p@example.fr") for _ in range(3)] == [
+        False,
+        False,
+        True,  # the address's third: over 2/d
+    ]
+    client = cache._cache.get_client()
+    # Keys: [prefix]:ratelimit:<group>:<scope>:<allowed>/<seconds>:<keyed hash>
+    ttls = {key.decode().split(":")[-2]: client.ttl(key) for key in client.keys("*test.ttl*")}
+    assert set(ttls) == {"3/600", "2/86400"}
+    assert 590 < ttls["3/600"] <= 600 and 86390 < ttls["2/86400"] <= 86400
+    cache.clear()
