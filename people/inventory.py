@@ -1476,38 +1476,40 @@ class Holding:
     categories: list[Category]
 
 
-def holdings_for(email: str) -> list[Holding]:
-    """Return what Okasio holds about the person with this address, one entry per model
-    that links to them (the person's record itself, purchases, traces...), counts only.
+# The requests themselves and what hangs from them: the request page shows those on its own.
+REQUEST_TRAIL = frozenset(
+    {
+        "rights.DataSubjectRequest",
+        "rights.RequestStep",
+        "rights.RequestPause",
+        "rights.RecipientNotification",
+        "rights.ObjectionDecision",
+    }
+)
 
-    Derived from the inventory: a model declared here with a link to `people.Person` is
-    counted, so the summary follows the schema. One query per model.
+
+def holdings_for(email: str) -> list[Holding]:
+    """Return what Okasio holds about the person with this address: one entry per model of
+    PERSON_LOOKUPS that has rows, counts only.
+
+    The rows are found as the export and the erasure plan find them (rows_of): through the
+    person's record, and by the address or its keyed hash (consents, an opposition, a
+    post-mortem directive), so an address with no customer record may still hold something.
+    The requests are left out (REQUEST_TRAIL). One query per model.
     """
-    person_model = apps.get_model("people", "Person")
-    person = person_model.objects.with_email(email).first()
-    if person is None:
-        return []
+    person = apps.get_model("people", "Person").objects.with_email(email).first()
     found = []
-    for label in dict.fromkeys(f.model for f in FIELDS):
-        model = apps.get_model(label)
-        declared = fields_for(label)
-        if model is person_model:
-            count = 1
-        else:
-            links = [f.field_name for f in declared if f.is_link]
-            if not links:
-                continue
-            condition = models.Q()
-            for link in links:
-                condition |= models.Q(**{link: person})
-            count = model._default_manager.filter(condition).count()
+    for label in person_models():
+        if label in REQUEST_TRAIL:
+            continue
+        count = rows_of(label, person=person, email=email).count()
         if count:
             found.append(
                 Holding(
                     model_label=label,
-                    model_name=str(capfirst(model._meta.verbose_name_plural)),
+                    model_name=str(capfirst(apps.get_model(label)._meta.verbose_name_plural)),
                     count=count,
-                    categories=list(dict.fromkeys(f.category for f in declared)),
+                    categories=list(dict.fromkeys(f.category for f in fields_for(label))),
                 )
             )
     return found

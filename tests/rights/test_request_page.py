@@ -47,6 +47,24 @@ def test_it_shows_the_request_what_we_hold_and_the_timeline(
 
 
 @time_machine.travel(NOW, tick=False)
+def test_it_shows_what_an_address_without_a_customer_record_holds(staff_client, bob, make_dsr):
+    """Found by the address's keyed hash, as the export and the erasure plan find them."""
+    from consent import services as consent_services
+    from consent.models import OppositionChannel
+
+    consent_services.add_to_opposition_list(
+        email="Carla@Example.fr", channel=OppositionChannel.EMAIL, now=NOW
+    )
+    dsr = make_dsr(email="carla@example.fr", confirm=True)
+
+    response = staff_client(bob).get(page_url(dsr))
+
+    holdings = {h.model_label: h.count for h in response.context["holdings"]}
+    assert holdings == {"consent.OppositionEntry": 1}  # the requests are shown on their own
+    assert "No customer record under this address." not in response.content.decode()
+
+
+@time_machine.travel(NOW, tick=False)
 def test_it_extends_from_the_request_page(staff_client, bob, make_dsr):
     dsr = make_dsr(confirm=True)
     client = staff_client(bob)
