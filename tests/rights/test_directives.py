@@ -236,7 +236,14 @@ def test_an_erasure_from_the_person_named_erases_the_deceased(alice, bob, staff_
 
     assert not Person.objects.filter(email="alice@example.fr").exists()
     assert OppositionEntry.objects.filter(subject_hash=subject_hash("alice@example.fr")).exists()
-    assert OutgoingEmail.objects.get(template="erasure_done").to == "heir@example.fr"
+    done = OutgoingEmail.objects.get(template="erasure_done")
+    assert done.to == "heir@example.fr"
+    # Written to the heir about the person who died, not as if the data were the heir's.
+    assert done.subject == "Nous avons effacé les données de la personne décédée"
+    assert "pour la personne décédée, comme le prévoient ses directives" in done.body_text
+    assert "Son adresse figure désormais sur notre liste d’opposition" in done.body_text
+    assert "votre demande d’effacement" not in done.body_text
+    assert "Votre adresse" not in done.body_text
 
 
 @pytest.mark.parametrize(
