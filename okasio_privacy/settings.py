@@ -94,9 +94,12 @@ DATABASES = {
 }
 # Each web worker keeps its connection between requests (bench/load.py: connecting costs a
 # PostgreSQL process and several round trips, more than a whole consent POST) and checks it
-# before reusing it, so a restarted or failed-over database costs no request an error.
+# before reusing it, so a restarted or failed-over database costs no request an error. On
+# PostgreSQL the check reads the socket instead of sending a query (okasio_privacy/postgresql).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = "okasio_privacy.postgresql"
 
 # With REDIS_URL set, Redis is the Celery broker and the shared cache (rate limits are
 # shared by every worker). Without it (the quick start), tasks run in-process and the
