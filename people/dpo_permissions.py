@@ -13,9 +13,23 @@ from functools import partial
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
+from django.db.models import QuerySet
 
 # The staff group that handles data protection: the admin, the register, the requests.
 DPO_GROUP = "DPO"
+
+
+def dpo_members() -> QuerySet:
+    """The active staff members of the DPO group: whom a request may be assigned to, who
+    receives the deadline digest. (The user model is looked up when called: migrations
+    import this module.)"""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)
+        .distinct()
+    )
 
 
 def grant_to_dpo(app_label: str, *codenames: str) -> migrations.RunPython:

@@ -505,18 +505,13 @@ def send_download_link(
             dsr,
             export=export,
             download_url=url,
-            tracker_url=_tracker_url(dsr, now=now) if answers_request else "",
+            tracker_url=services.new_tracker_link(dsr, now=now)[1] if answers_request else "",
         ),
         dsr=dsr,
         now=now,
     )
     dsr.audit("export.link_sent", now=now)
     return True
-
-
-def _tracker_url(dsr: DataSubjectRequest, *, now: datetime) -> str:
-    _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
-    return services._tracker_url(dsr, token)
 
 
 @transaction.atomic

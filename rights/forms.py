@@ -266,17 +266,10 @@ class AssignForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from django.contrib.auth import get_user_model
-
-        from people.dpo_permissions import DPO_GROUP
+        from people.dpo_permissions import dpo_members
 
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
-            get_user_model()
-            .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)
-            .order_by("username")
-            .distinct()
-        )
+        self.fields["assignee"].queryset = dpo_members().order_by("username")
 
 
 class AskForm(forms.Form):

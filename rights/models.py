@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.hashing import normalise_email
 from audit.models import ActorType
 from audit.services import record_event
-from people.dpo_permissions import DPO_GROUP
+from people.dpo_permissions import DPO_GROUP, dpo_members
 from rights import deadlines
 
 OBJECT_TYPE = "rights.DataSubjectRequest"
@@ -697,11 +697,7 @@ class DataSubjectRequest(models.Model):
     def assign(self, *, assignee: Any, by: Any, now: datetime) -> None:
         """Give the request to a member of the DPO group (`assignee`), or to nobody (None)."""
 
-        if assignee is not None and not (
-            assignee.is_active
-            and assignee.is_staff
-            and assignee.groups.filter(name=DPO_GROUP).exists()
-        ):
+        if assignee is not None and not dpo_members().filter(pk=assignee.pk).exists():
             raise ActionRefused(_("Requests can be assigned only to members of the DPO group."))
         self.assignee = assignee
         self.save(update_fields=["assignee"])

@@ -144,8 +144,8 @@ def _render_with_link(outgoing: OutgoingEmail, *, now: datetime) -> None:
         )
         links = {"confirm_url": _confirm_url(dsr, token, language=outgoing.language)}
     else:
-        _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
-        links = {"tracker_url": _tracker_url(dsr, token, language=outgoing.language)}
+        _, url = new_tracker_link(dsr, now=now, language=outgoing.language)
+        links = {"tracker_url": url}
     outgoing.subject, outgoing.body_text, outgoing.body_html = emails.render(
         outgoing.template, context=_email_context(dsr, **links), language=outgoing.language
     )
@@ -427,12 +427,12 @@ def log_received_request(
 
 def _acknowledge(dsr: DataSubjectRequest, *, now: datetime) -> str:
     """Email the acknowledgement (received date, legal deadline, tracker link; A10)."""
-    _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+    token, url = new_tracker_link(dsr, now=now)
     queue_email(
         template="request_acknowledged",
         to=dsr.email,
         language=dsr.language,
-        context=_email_context(dsr, tracker_url=_tracker_url(dsr, token)),
+        context=_email_context(dsr, tracker_url=url),
         dsr=dsr,
         now=now,
     )
@@ -507,7 +507,8 @@ def send_confirmation_reminders(*, now: datetime, limit: int = BATCH_SIZE) -> in
     """Remind once, RIGHTS_CONFIRMATION_REMINDER_DAYS after submission, those who have not
     confirmed and whose link has not expired; return how many were reminded.
 
-    The reminder carries a new link with the same expiry; the first link stays valid.
+    The reminder carries a new link with the same expiry, issued by its sender
+    (queue_link_email); the first link stays valid.
     """
     due = (
         DataSubjectRequest.objects.unconfirmed_since(
@@ -529,19 +530,12 @@ def send_confirmation_reminders(*, now: datetime, limit: int = BATCH_SIZE) -> in
             )
             if dsr is None:
                 continue
-            _, token = SecretLink.issue(
-                purpose=LinkPurpose.CONFIRM,
-                request=dsr,
-                expires_at=dsr.confirmation_expires_at(),
-                now=now,
-            )
             dsr.mark_reminded(now=now)
-            queue_email(
+            queue_link_email(
                 template="request_reminder",
-                to=dsr.email,
-                language=dsr.language,
-                context=_email_context(dsr, confirm_url=_confirm_url(dsr, token)),
                 dsr=dsr,
+                link=LinkPurpose.CONFIRM,
+                language=dsr.language,
                 now=now,
             )
             count += 1
@@ -661,12 +655,12 @@ def _locked(dsr: DataSubjectRequest) -> DataSubjectRequest:
 
 
 def _tell_person(dsr: DataSubjectRequest, template: str, *, now: datetime, **extra: Any) -> None:
-    _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+    _, url = new_tracker_link(dsr, now=now)
     queue_email(
         template=template,
         to=dsr.email,
         language=dsr.language,
-        context=_email_context(dsr, tracker_url=_tracker_url(dsr, token), **extra),
+        context=_email_context(dsr, tracker_url=url, **extra),
         dsr=dsr,
         now=now,
     )
@@ -856,9 +850,7 @@ def send_deadline_digest(*, now: datetime) -> int:
 
     The email names requests by reference and kind only: no subject's personal data.
     """
-    from django.contrib.auth import get_user_model
-
-    from people.dpo_permissions import DPO_GROUP
+    from people.dpo_permissions import dpo_members
 
     today = deadlines.received_on(now)
     days = settings.RIGHTS_DUE_SOON_DAYS
@@ -879,13 +871,7 @@ def send_deadline_digest(*, now: datetime) -> int:
         "queue_url": settings.SITE_URL.rstrip("/")
         + reverse("admin:rights_datasubjectrequest_changelist"),
     }
-    recipients = (
-        get_user_model()
-        .objects.filter(is_active=True, is_staff=True, groups__name=DPO_GROUP)
-        .exclude(email="")
-        .values_list("email", flat=True)
-        .distinct()
-    )
+    recipients = dpo_members().exclude(email="").values_list("email", flat=True)
     count = 0
     with transaction.atomic():
         for address in recipients:
@@ -922,8 +908,14 @@ def _confirm_url(dsr: DataSubjectRequest, token: str, *, language: str = "") -> 
     return absolute_url("rights:confirm", language=language or dsr.language, token=token)
 
 
-def _tracker_url(dsr: DataSubjectRequest, token: str, *, language: str = "") -> str:
-    return absolute_url("rights:tracker", language=language or dsr.language, token=token)
+def new_tracker_link(
+    dsr: DataSubjectRequest, *, now: datetime, language: str = ""
+) -> tuple[str, str]:
+    """Issue a tracker link to `dsr`; return its token and its absolute URL (in `language`,
+    the request's by default)."""
+    _, token = SecretLink.issue(purpose=LinkPurpose.TRACKER, request=dsr, now=now)
+    url = absolute_url("rights:tracker", language=language or dsr.language, token=token)
+    return token, url
 
 
 def _email_context(dsr: DataSubjectRequest, **extra: Any) -> dict[str, Any]:
