@@ -355,14 +355,8 @@ class SavedCardWithdrawAPI(APIView):
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        card = (
-            SavedCard.objects.select_related("person")
-            .filter(
-                stripe_payment_method_id=serializer.validated_data["payment_method"],
-                person__email__iexact=normalise_email(serializer.validated_data["email"]),
-            )
-            .first()
-        )
+        data = serializer.validated_data
+        card = SavedCard.objects.of(normalise_email(data["email"]), data["payment_method"])
         if card is None:
             return Response(status=status.HTTP_404_NOT_FOUND)
         services.withdraw_saved_card(card=card, source=ConsentSource.API, now=timezone.now())

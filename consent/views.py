@@ -109,11 +109,7 @@ def withdraw_card(request: HttpRequest, payment_method: str) -> HttpResponse:
     email = _privacy_email(request)
     if not email:
         return _sign_in_needed(request)
-    card = (
-        SavedCard.objects.select_related("person")
-        .filter(stripe_payment_method_id=payment_method, person__email__iexact=email)
-        .first()
-    )
+    card = SavedCard.objects.of(email, payment_method)
     if card is None:
         raise Http404
     services.withdraw_saved_card(card=card, source=ConsentSource.PRIVACY_SPACE, now=timezone.now())

@@ -254,6 +254,17 @@ class Purchase(models.Model):
         return self.invoice_number or f"Purchase #{self.pk}"
 
 
+class SavedCardQuerySet(models.QuerySet):
+    def of(self, email: str, payment_method: str) -> SavedCard | None:
+        """The card with this payment method of the person with this address (any case), with
+        its person; None when the card is not theirs: a person names only their own cards."""
+        return (
+            self.select_related("person")
+            .filter(stripe_payment_method_id=payment_method, person__email__iexact=email.strip())
+            .first()
+        )
+
+
 class SavedCard(models.Model):
     """A card kept for future purchases: only with the person's consent (REQUIREMENTS C10, B12).
 
@@ -280,6 +291,8 @@ class SavedCard(models.Model):
     consent_withdrawn_at = models.DateTimeField(
         _("consent to keep the card withdrawn"), null=True, blank=True
     )
+
+    objects = SavedCardQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("saved card")
