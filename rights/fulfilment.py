@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.apps import apps
@@ -549,6 +549,26 @@ def _delete_stripe_customer_after_commit(
         )
 
 
+class _Erasure(NamedTuple):
+    email: str  # the address the person had
+    plan: list[PlanItem]
+    done: dict[str, int]  # rows deleted or anonymised, per model
+    customer_id: str  # the Stripe customer to delete after commit, or ""
+
+
+def _erase(person_pk: int, *, now: datetime) -> _Erasure | None:
+    """Lock the person, then forget them and apply their erasure plan: the core of an
+    erasure and of its reapplication after a restore. None when they are gone already;
+    raise ErasureBlocked, changing nothing, under a legal hold. The caller's transaction."""
+    person = Person.objects.select_for_update().filter(pk=person_pk).first()
+    if person is None:
+        return None
+    plan = erasure_plan(person=person, now=now)
+    email = person.email
+    customer_id = _forget(person=person, now=now)
+    return _Erasure(email, plan, _apply_plan(person=person, plan=plan), customer_id)
+
+
 @transaction.atomic
 def execute_erasure(
     *, dsr: DataSubjectRequest, person: Person, by: AbstractBaseUser, now: datetime
@@ -563,13 +583,10 @@ def execute_erasure(
     again changes nothing: the person is gone (`already_erased`). Raise ErasureBlocked,
     changing nothing, while a legal hold covers the person.
     """
-    person = Person.objects.select_for_update().filter(pk=person.pk).first()
-    if person is None:
+    erasure = _erase(person.pk, now=now)
+    if erasure is None:
         return ErasureResult(plan=[], erased=[], kept=[], notifications=[], already_erased=True)
-    plan = erasure_plan(person=person, now=now)
-    email = person.email
-    customer_id = _forget(person=person, now=now)
-    done = _apply_plan(person=person, plan=plan)
+    email, plan, done, customer_id = erasure
     summary = _summary(plan, done)
     kept_rows = _kept_rows(plan)
     final_notice_due_on = max(kept_rows.values(), default=None)
@@ -686,17 +703,14 @@ def reapply_erasures(*, now: datetime, dry_run: bool = False) -> int:
     erased = 0
     for pk, digest in matches:
         with transaction.atomic():
-            person = Person.objects.select_for_update().filter(pk=pk).first()
-            if person is None:
-                continue
-            plan = erasure_plan(person=person, now=now)
-            email = person.email
             try:
-                customer_id = _forget(person=person, now=now)
+                erasure = _erase(pk, now=now)
             except ErasureBlocked:
                 logger.warning("A restored person under a legal hold was not erased again")
                 continue
-            done = _apply_plan(person=person, plan=plan)
+            if erasure is None:
+                continue
+            email, _plan, done, customer_id = erasure
             _delete_stripe_customer_after_commit(customer_id, None)
             ErasureLedger.objects.filter(subject_hash=digest).update(last_reapplied_at=now)
             record_event(
