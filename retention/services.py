@@ -14,14 +14,14 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from audit.models import ActorType
 from audit.services import EMAIL_LIKE, record_event
 from retention import sweeps
 from retention.models import Repermission, SweepRun
+from rights import emails
+from rights.emails import absolute_url
 
 TOKEN_SALT = "retention.repermission"
 
@@ -196,23 +196,22 @@ def send_repermission_emails(*, repermission_ids: list[int], now: datetime) -> i
 
 def _repermission_email(repermission: Repermission) -> EmailMultiAlternatives:
     # No language is recorded for a person yet: the default (French) one.
-    with translation.override(settings.LANGUAGE_CODE):
-        context = {
+    language = settings.LANGUAGE_CODE
+    link = absolute_url(
+        "retention:keep_in_touch", language=language, token=repermission_token(repermission)
+    )
+    subject, text, html = emails.render(
+        "repermission",
+        context={
             "person": repermission.person,
-            "link": settings.SITE_URL.rstrip("/")
-            + reverse("retention:keep_in_touch", args=[repermission_token(repermission)]),
+            "link": link,
             "grace_days": settings.RETENTION_REPERMISSION_GRACE_DAYS,
             "controller": settings.CONTROLLER,
-        }
-        subject = render_to_string("emails/repermission/subject.txt", context).strip()
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("emails/repermission/body.txt", context),
-            to=[repermission.person.email],
-        )
-        message.attach_alternative(
-            render_to_string("emails/repermission/body.html", context), "text/html"
-        )
+        },
+        language=language,
+    )
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[repermission.person.email])
+    message.attach_alternative(html, "text/html")
     return message
 
 

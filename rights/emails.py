@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 
@@ -21,3 +23,9 @@ def render(template: str, *, context: dict[str, Any], language: str) -> tuple[st
         html = render_to_string(f"emails/{template}/body.html", context)
     # One line, whatever the template's whitespace (a newline would break the header).
     return " ".join(subject.split()), text.strip() + "\n", html
+
+
+def absolute_url(view_name: str, *, language: str, **kwargs: Any) -> str:
+    """An absolute link for an email, in the person's language (French at /, English at /en/)."""
+    with translation.override(language):
+        return settings.SITE_URL.rstrip("/") + reverse(view_name, kwargs=kwargs)

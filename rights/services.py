@@ -28,12 +28,12 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 
 from audit.hashing import normalise_email
 from audit.models import ActorType
 from audit.services import record_event
 from rights import deadlines, emails, tasks
+from rights.emails import absolute_url
 from rights.models import (
     ActionRefused,
     Channel,
@@ -72,12 +72,6 @@ class LinkState(enum.Enum):
 
 
 # --- The outbox ---------------------------------------------------------------------------
-
-
-def absolute_url(view_name: str, *, language: str, **kwargs: Any) -> str:
-    """An absolute link for an email, in the person's language (French at /, English at /en/)."""
-    with translation.override(language):
-        return settings.SITE_URL.rstrip("/") + reverse(view_name, kwargs=kwargs)
 
 
 def queue_email(
