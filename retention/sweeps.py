@@ -253,6 +253,26 @@ def _in_batches(
             batch_committed(batch)
 
 
+def _delete_in_batches(
+    matched: QuerySet,
+    *,
+    conditions: tuple[Exists | Q, ...] = (),
+    held: Exists | Q,
+    dry_run: bool,
+    batch_size: int,
+) -> SweepResult:
+    """What most policies do: delete the rows of `matched` (see _in_batches) in batches."""
+    return _in_batches(
+        matched,
+        conditions=conditions,
+        held=held,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(_delete_rows, matched.model),
+        action="deleted",
+    )
+
+
 def _delete_rows(model: type[models.Model], keys: list[int]) -> int:
     """Delete rows of a model nothing points at (one DELETE, no signals to honour)."""
     deleted, _ = model._base_manager.filter(pk__any=keys).delete()
@@ -509,13 +529,11 @@ def purge_accounting(
         now.astimezone(UTC).date(), _months("people.Purchase", "invoiced_on")
     )
     closed_year = last_day.year if (last_day.month, last_day.day) == (12, 31) else last_day.year - 1
-    return _in_batches(
+    return _delete_in_batches(
         Purchase.objects.filter(invoiced_on__lte=date(closed_year, 12, 31)),
         held=_held(now, "person_id"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, Purchase),
-        action="deleted",
     )
 
 
@@ -528,15 +546,13 @@ def purge_accounting(
 def purge_technical_traces(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
-    return _in_batches(
+    return _delete_in_batches(
         TechnicalTrace.objects.filter(
             seen_at__lt=expired_before(now, _months("people.TechnicalTrace", "seen_at"))
         ),
         held=_held(now, "person_id"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, TechnicalTrace),
-        action="deleted",
     )
 
 
@@ -552,13 +568,11 @@ def purge_contact_requests(
     # last_exchange_at is never null (it starts at the message's own date), so the
     # column alone, which the index serves, dates the request.
     before = expired_before(now, _months("people.ContactRequest", "last_exchange_at"))
-    return _in_batches(
+    return _delete_in_batches(
         ContactRequest.objects.filter(last_exchange_at__lt=before),
         held=_held(now, "person_id"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, ContactRequest),
-        action="deleted",
     )
 
 
@@ -705,15 +719,13 @@ def purge_opposition_list(
 ) -> SweepResult:
     # B11: never before RETENTION_MONTHS["opposition_list"] (settings refuse less than 36).
     # An entry names no person (a keyed hash only), so no legal hold can apply to it.
-    return _in_batches(
+    return _delete_in_batches(
         OppositionEntry.objects.filter(
             objected_at__lt=expired_before(now, _months("consent.OppositionEntry", "objected_at"))
         ),
         held=NOTHING_HELD,
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, OppositionEntry),
-        action="deleted",
     )
 
 
@@ -793,13 +805,11 @@ def purge_sent_emails(
     # Measured in days, so not an inventory rule in months: the inventory describes it
     # from the same setting (SENT_EMAIL_RETENTION).
     cutoff = now - timedelta(days=settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS)
-    return _in_batches(
+    return _delete_in_batches(
         OutgoingEmail.objects.done_before(cutoff),
         held=_held_by_email(now, "to"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, OutgoingEmail),
-        action="deleted",
     )
 
 
@@ -811,13 +821,11 @@ def purge_sent_emails(
 def purge_sign_in_links(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
-    return _in_batches(
+    return _delete_in_batches(
         SecretLink.objects.expired_sign_ins(now=now),
         held=_held_by_email(now, "email"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, SecretLink),
-        action="deleted",
     )
 
 
@@ -896,13 +904,11 @@ def purge_stripe_events(
 ) -> SweepResult:
     # An event id names no one (NOT_PERSONAL in the inventory): no hold applies.
     cutoff = now - timedelta(days=settings.STRIPE_EVENT_RETENTION_DAYS)
-    return _in_batches(
+    return _delete_in_batches(
         StripeEvent.objects.filter(received_at__lt=cutoff),
         held=NOTHING_HELD,
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, StripeEvent),
-        action="deleted",
     )
 
 
@@ -927,12 +933,10 @@ def purge_consent_proof(
     superseded = Exists(
         replaced.exclude(subject_hash="").filter(subject_hash=OuterRef("subject_hash"))
     ) | Exists(replaced.filter(browser_id=OuterRef("browser_id")))
-    return _in_batches(
+    return _delete_in_batches(
         ConsentRecord.objects.filter(at__lt=before),
         conditions=(superseded,),
         held=_held_by_hash(now, "subject_hash"),
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_delete_rows, ConsentRecord),
-        action="deleted",
     )
