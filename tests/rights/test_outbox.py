@@ -253,18 +253,23 @@ def test_a_real_worker_sends_every_email_of_a_burst_once(
     from rights import tasks
 
     settings.RIGHTS_RATE_LIMIT_PER_IP = "1000/h"
-    clock = FakeClock()  # the window never ends on its own: all twenty are in it
-    monkeypatch.setattr(services, "RELAY", services.RelayThrottle(0.5, clock=clock))
+    # The throttle's clock stands still, so all twenty are in one window; the relay still
+    # runs after its countdown in real time, which must outlast the twenty intakes (well
+    # under a second here) or it would leave the last ones to the periodic relay.
+    clock = FakeClock()
+    monkeypatch.setattr(services, "RELAY", services.RelayThrottle(2.0, clock=clock))
     send = mock.patch.object(tasks.send_email, "delay", wraps=tasks.send_email.delay)
     relay = mock.patch.object(
         tasks.relay_pending_emails, "apply_async", wraps=tasks.relay_pending_emails.apply_async
     )
+    started = time.monotonic()
     with send as send, relay as relay:
         for i in range(20):
             page = client.post(
                 "/en/demande/access/", {"email": f"p{i}@example.fr", "language": "en"}
             )
             assert page.status_code == 302
+    assert time.monotonic() - started < 2.0, "the intakes outlasted the relay's countdown"
     assert (send.call_count, relay.call_count) == (1, 1)
     deadline = time.monotonic() + 60
     while OutgoingEmail.objects.pending().exists() and time.monotonic() < deadline:
