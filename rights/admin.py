@@ -483,7 +483,7 @@ ACTIONS: dict[str, Action] = {
         statuses=EVERY_STATUS,
         listed=False,
     ),
-    # Closing by hand: only what the actions above do not cover (services.fulfil checks).
+    # Closing by hand: only what the actions above do not cover (services._require_work_done).
     "complete": Action(
         _("Complete"),
         action_forms.ConfirmForm,

@@ -771,7 +771,7 @@ def send_message(
     _tell_person(dsr, "request_message", now=now, message=message.strip())
 
 
-def fulfil(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> None:
+def _require_work_done(dsr: DataSubjectRequest) -> None:
     """Before a request is closed by hand as completed or partially completed: check that
     its right's work is done; raise ActionRefused saying what to do otherwise.
 
@@ -782,8 +782,7 @@ def fulfil(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> N
     """
     from rights import fulfilment  # it imports this module
 
-    missing = fulfilment.work_left(dsr)
-    if missing:
+    if missing := fulfilment.work_left(dsr):
         raise ActionRefused(missing)
 
 
@@ -791,9 +790,9 @@ def fulfil(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> N
 def complete_request(
     *, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime
 ) -> DataSubjectRequest:
-    """Do the right-specific work (`fulfil`), close the request, tell the person."""
+    """Check the right-specific work is done, close the request, tell the person."""
     dsr = _locked(dsr)
-    fulfil(dsr=dsr, by=by, now=now)
+    _require_work_done(dsr)
     dsr.mark_completed(by=by, now=now)
     _tell_person(dsr, "request_completed", now=now)
     return dsr
@@ -811,7 +810,7 @@ def partially_complete_request(
 ) -> DataSubjectRequest:
     """Close as partially completed: the email gives the reasons and the remedies (A7, B13)."""
     dsr = _locked(dsr)
-    fulfil(dsr=dsr, by=by, now=now)
+    _require_work_done(dsr)
     dsr.mark_partially_completed(ground=ground, reasons=reasons, facts=facts, by=by, now=now)
     _tell_person(dsr, "request_partially_completed", now=now)
     return dsr

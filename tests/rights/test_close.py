@@ -18,20 +18,20 @@ from rights.models import (
 )
 from tests.conftest import NOW
 
-# Closing by hand is for what no right-specific action covers (services.fulfil): here a
-# rectification the person described in words, made by the DPO in the record.
+# Closing by hand is for what no right-specific action covers (services._require_work_done):
+# here a rectification the person described in words, made by the DPO in the record.
 IN_WORDS = {"what_is_wrong": "My city is wrong", "correction": "I live in Lille"}
 
 
-def test_it_completes_through_the_fulfilment_hook_and_tells_the_person(make_dsr, bob, monkeypatch):
+def test_it_completes_once_the_work_is_checked_and_tells_the_person(make_dsr, bob, monkeypatch):
     dsr = make_dsr(confirm=True)
     calls = []
-    monkeypatch.setattr(services, "fulfil", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(services, "_require_work_done", calls.append)
 
     services.complete_request(dsr=dsr, by=bob, now=NOW + timedelta(days=3))
 
     dsr.refresh_from_db()
-    assert calls and calls[0]["dsr"].pk == dsr.pk and calls[0]["by"] == bob
+    assert [checked.pk for checked in calls] == [dsr.pk]
     assert dsr.status == RequestStatus.COMPLETED
     assert dsr.closed_on == date(2026, 1, 18) and dsr.days_taken == 3
     assert OutgoingEmail.objects.filter(template="request_completed").exists()
