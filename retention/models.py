@@ -67,12 +67,15 @@ class HoldReason(models.TextChoices):
 
 
 class LegalHoldQuerySet(models.QuerySet):
-    def active(self, *, now: datetime) -> LegalHoldQuerySet:
-        return self.filter(Q(until__isnull=True) | Q(until__gt=now), since__lte=now)
+    def not_ended(self, *, now: datetime) -> LegalHoldQuerySet:
+        """The holds that protect their person now: in force, or placed to start later
+        (deleting the data a hold is about to cover would defeat it)."""
+        return self.filter(Q(until__isnull=True) | Q(until__gt=now))
 
 
 class LegalHold(models.Model):
-    """While active, no sweep touches any data of this person (dry runs count them)."""
+    """Until it ends, no sweep touches any data of this person (dry runs count them), and
+    their erasure is refused: from the moment it is placed, even one dated to start later."""
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # PROTECT: a person under hold cannot be deleted by any path, not only the sweeps.

@@ -5,7 +5,7 @@ SweepResult`. It reads its period from the inventory's rule for the fields it en
 (`people.inventory.retention_for`, whose months live in `settings.RETENTION_MONTHS`), so a
 sweep and the public pages cannot disagree; periods the inventory does not date (days of
 the outbox, Stripe's event ledger) come from their own setting. It leaves alone every row
-of a person under an active legal hold (and counts them), and works in batches by primary
+of a person under a legal hold that has not ended (and counts them), and works in batches by primary
 key: each batch is one short transaction that locks its rows, acts on them with a fixed
 number of queries whatever the batch size, and commits. Nothing is ever loaded whole, so a
 sweep killed at any point can simply be run again: committed batches are done and no longer
@@ -155,15 +155,15 @@ def _months(model: str, field_name: str, key: str | None = None) -> int:
 
 
 def _held(now: datetime, person_ref: str) -> Exists:
-    """True for rows whose person (through `person_ref`) is under an active legal hold."""
-    return Exists(LegalHold.objects.active(now=now).filter(person_id=OuterRef(person_ref)))
+    """True for rows whose person (through `person_ref`) is under a legal hold not ended."""
+    return Exists(LegalHold.objects.not_ended(now=now).filter(person_id=OuterRef(person_ref)))
 
 
 def _held_by_email(now: datetime, email_ref: str) -> Exists:
     """True for rows kept by address (requests, the outbox) whose address is a held
     person's."""
     return Exists(
-        LegalHold.objects.active(now=now).filter(person__email__iexact=OuterRef(email_ref))
+        LegalHold.objects.not_ended(now=now).filter(person__email__iexact=OuterRef(email_ref))
     )
 
 
@@ -171,7 +171,7 @@ def _held_by_hash(now: datetime, hash_field: str) -> Q:
     """True for rows that name a held person by the keyed hash of their address. The hash
     is computed here, not in SQL; holds are few."""
     emails = Person.objects.filter(
-        Exists(LegalHold.objects.active(now=now).filter(person_id=OuterRef("pk")))
+        Exists(LegalHold.objects.not_ended(now=now).filter(person_id=OuterRef("pk")))
     ).values_list("email", flat=True)
     return Q(**{f"{hash_field}__in": sorted({subject_hash(email) for email in emails})})
 
@@ -292,7 +292,7 @@ def delete_people(keys: list[int], *, now: datetime) -> int:
     Must run in the batch's transaction, after its people were locked FOR UPDATE: that lock
     is what lets `_delete_checked_people` skip the database's per-row reference checks.
     """
-    # A hold that has ended protects no one any more (an active one kept its person out of
+    # A hold that has ended protects no one any more (one not ended kept its person out of
     # the batch): it goes with the person, or it would refuse the batch every night.
     LegalHold.objects.filter(person_id__any=keys, until__lte=now).delete()
     kept = []

@@ -753,7 +753,7 @@ class DataSubjectRequestAdmin(admin.ModelAdmin):
             person = fulfilment.person_of(dsr)
             if dsr.is_active and person is not None:
                 info["plan"] = fulfilment.erasure_plan(person=person, now=now)
-                info["legal_hold"] = person.legal_holds.active(now=now).exists()
+                info["legal_hold"] = person.legal_holds.not_ended(now=now).exists()
         elif dsr.kind == RequestKind.RESTRICTION:
             case = fulfilment.requested_restriction_case(dsr)
             info["requested_case"] = RestrictionCase(case).label if case else ""

@@ -523,10 +523,10 @@ def _forget(*, person: Person, now: datetime) -> str:
     address on the opposition list. Return the Stripe customer id ("" if none), for the
     caller to delete after commit (`_delete_stripe_customer_after_commit`).
 
-    Raise ErasureBlocked when an active legal hold covers the person; ended holds go with
-    the person (their FK protects the row).
+    Raise ErasureBlocked while a legal hold that has not ended covers the person (even one
+    dated to start later); ended holds go with the person (their FK protects the row).
     """
-    if person.legal_holds.active(now=now).exists():
+    if person.legal_holds.not_ended(now=now).exists():
         raise ErasureBlocked("an active legal hold covers this person")
     person.legal_holds.all().delete()
     for payment_method_id in person.saved_cards.values_list("stripe_payment_method_id", flat=True):

@@ -78,6 +78,20 @@ def test_a_hold_that_has_ended_does_not_stop_a_prospect_from_going(expired_prosp
     assert not Person.objects.filter(pk=key).exists() and not LegalHold.objects.exists()
 
 
+def test_a_hold_dated_to_start_later_keeps_its_person_and_not_the_batch(
+    expired_prospects, make_hold
+):
+    """A hold placed to start next month already keeps its person (deleting the data it is
+    about to cover would defeat it); the other prospects of the batch still go."""
+    keys = expired_prospects(3)
+    make_hold(Person.objects.get(pk=keys[1]), since=NOW + timedelta(days=30))
+
+    result = purge_prospects(now=NOW)
+
+    assert (result.held, result.details["deleted"]) == (1, 2)
+    assert list(Person.objects.values_list("pk", flat=True)) == [keys[1]]
+
+
 def test_it_shows_holds_in_a_dry_run(make_person, make_trace, make_hold):
     held = make_person(email="held@example.fr")
     make_hold(held)

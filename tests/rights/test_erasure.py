@@ -205,11 +205,12 @@ def test_it_deletes_the_files_of_erased_fields(
     assert not default_storage.exists(path)
 
 
-def test_it_is_blocked_by_an_active_legal_hold(holdings, erasure_dsr, bob, seams):
+@pytest.mark.parametrize("since", [NOW, NOW + timedelta(days=30)], ids=["in force", "starts later"])
+def test_it_is_blocked_by_a_legal_hold_not_ended(holdings, erasure_dsr, bob, seams, since):
     from retention.models import HoldReason, LegalHold
 
     alice = holdings["person"]
-    LegalHold.objects.create(person=alice, reason=HoldReason.DISPUTE, since=NOW)
+    LegalHold.objects.create(person=alice, reason=HoldReason.DISPUTE, since=since)
     with pytest.raises(fulfilment.ErasureBlocked):
         fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
     assert Person.objects.filter(pk=alice.pk).exists() and not ErasureLedger.objects.exists()
