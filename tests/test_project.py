@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,3 +129,25 @@ def test_it_documents_every_variable_in_env_example():
     assert read <= set(keys), f"missing from .env.example: {sorted(read - set(keys))}"
     readme = (ROOT / "README.md").read_text()
     assert not [k for k in read if f"`{k}`" not in readme], "every variable is in the README"
+
+
+def test_gunicorn_reads_its_settings_file_and_freezes_what_a_worker_loaded():
+    """gunicorn.conf.py, found in the working directory (the image's, the bench's)."""
+    import gc
+    import runpy
+
+    printed = subprocess.run(
+        [str(Path(sys.executable).with_name("gunicorn")), "--print-config", "okasio_privacy.wsgi"],
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "x", "SUBJECT_HASH_KEY": "y"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert re.search(r"^post_worker_init\s+= <post_worker_init\(\)>$", printed, re.MULTILINE)
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    try:
+        hooks["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
