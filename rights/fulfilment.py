@@ -957,8 +957,9 @@ def erase(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> Er
         except ErasureBlocked as exc:
             raise ActionRefused(
                 _(
-                    "An active legal hold covers this person: nothing was erased. Refuse the "
-                    "erasure with its reasons (GDPR 17(3)(e)), or wait for the hold to end."
+                    "A legal hold covers this person (in force, or dated to start later): "
+                    "nothing was erased. Refuse the erasure with its reasons (GDPR 17(3)(e)), "
+                    "or wait for the hold to end."
                 )
             ) from exc
     if result.kept:

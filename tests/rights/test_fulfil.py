@@ -12,7 +12,7 @@ import io
 import json
 import time
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import time_machine
@@ -327,16 +327,21 @@ def test_erasure_erases_keeps_what_the_law_requires_and_says_until_when(
 
 
 @time_machine.travel(NOW, tick=False)
-def test_erasure_under_a_legal_hold_does_nothing_and_says_why(holdings, make_dsr, dpo, act, seams):
+@pytest.mark.parametrize("since", [NOW, NOW + timedelta(days=30)], ids=["in force", "starts later"])
+def test_erasure_under_a_legal_hold_does_nothing_and_says_why(
+    holdings, make_dsr, dpo, act, seams, since
+):
     from retention.models import HoldReason, LegalHold
 
-    LegalHold.objects.create(person=holdings["person"], reason=HoldReason.DISPUTE, since=NOW)
+    LegalHold.objects.create(person=holdings["person"], reason=HoldReason.DISPUTE, since=since)
     dsr = make_dsr(confirm=True, kind="erasure", details={"scope": "everything"})
     assert 'id="legal-hold"' in dpo.get(page_url(dsr)).content.decode()
 
     response = act(dsr, "erase")
 
     assert tags_of(response)[-1] == "error"
+    said = str(list(get_messages(response.wsgi_request))[-1])  # the admin speaks French
+    assert said.startswith("Un gel conservatoire concerne cette personne (en vigueur, ou daté")
     assert Person.objects.filter(email=ALICE).exists() and not ErasureLedger.objects.exists()
     assert not OppositionEntry.objects.exists() and seams["detach"] == []
     assert DataSubjectRequest.objects.get(pk=dsr.pk).status == RequestStatus.OPEN
