@@ -395,6 +395,10 @@ def start_export(*, dsr: DataSubjectRequest, now: datetime) -> None:
     transaction.on_commit(partial(tasks.build_export.delay, dsr.id))
 
 
+# A request closed in one of these states while its export was building gets no file.
+CLOSED_WITHOUT_DATA = (RequestStatus.REFUSED, RequestStatus.WITHDRAWN, RequestStatus.EXPIRED)
+
+
 def export_path(export: Export) -> Path:
     return Path(settings.MEDIA_ROOT) / export.file_path
 
@@ -408,10 +412,9 @@ def build_export(
     The file is written first; the `Export` row, the audit event and the email are written
     in one transaction after it (a failed build leaves no row and no file). A request closed
     meanwhile without an answer (withdrawn, refused) gets nothing: None, no file, no email.
-    `build_id` (the
-    Celery task's id) names the file: a build run again for the same task, after its worker
-    was killed, rewrites the same file over its partial one, and a build already recorded
-    is returned as it is (one row, one email, however often the task runs).
+    `build_id` (the Celery task's id) names the file: a build run again for the same task,
+    after its worker was killed, rewrites the same file over its partial one, and a build
+    already recorded is returned as it is (one row, one email, however often the task runs).
     """
     kind = KIND_OF_REQUEST[RequestKind(dsr.kind)]
     relative = f"{EXPORTS_DIR}/{(build_id or uuid.uuid4()).hex}.zip"
@@ -439,14 +442,16 @@ def build_export(
                 zf.writestr("schema.md", render_schema(files))
         path.chmod(0o600)
         with transaction.atomic():
-            completed = complete_with_export(dsr=dsr, now=now)
-            if completed is None and DataSubjectRequest.objects.get(pk=dsr.pk).status in (
-                RequestStatus.REFUSED,
-                RequestStatus.WITHDRAWN,
-                RequestStatus.EXPIRED,
-            ):  # closed meanwhile without an answer: nobody gets the data
+            # Locked, so a withdrawal or a refusal is either seen here or waits for the commit.
+            dsr = DataSubjectRequest.objects.select_for_update().get(pk=dsr.pk)
+            if dsr.status in CLOSED_WITHOUT_DATA:  # closed meanwhile: nobody gets the data
                 path.unlink()
                 return None
+            # The export is the answer to an access or portability request still open (A9);
+            # a request it already answered gets the new file, without being answered again.
+            answers_request = dsr.is_active
+            if answers_request:
+                dsr.mark_completed(by=None, now=now)
             export = Export.objects.create(
                 request=dsr,
                 kind=kind,
@@ -462,23 +467,11 @@ def build_export(
                 rows=sum(f.rows for f in files),
                 files=len(files),
             )
-            send_download_link(dsr=completed or dsr, now=now, answers_request=completed is not None)
+            send_download_link(dsr=dsr, now=now, answers_request=answers_request)
     except BaseException:  # no row, or no file: never a file no row points at
         path.unlink(missing_ok=True)
         raise
     return export
-
-
-def complete_with_export(*, dsr: DataSubjectRequest, now: datetime) -> DataSubjectRequest | None:
-    """The export is the answer to an access or portability request (A9): complete the
-    request if it is still open and return it; None if it was closed meanwhile (withdrawn,
-    refused) or already answered by an earlier export.
-    """
-    dsr = DataSubjectRequest.objects.select_for_update().get(pk=dsr.pk)
-    if not dsr.is_active:
-        return None
-    dsr.mark_completed(by=None, now=now)
-    return dsr
 
 
 @transaction.atomic
