@@ -260,7 +260,10 @@ class SavedCardQuerySet(models.QuerySet):
         its person; None when the card is not theirs: a person names only their own cards."""
         return (
             self.select_related("person")
-            .filter(stripe_payment_method_id=payment_method, person__email__iexact=email.strip())
+            .filter(
+                stripe_payment_method_id=payment_method,
+                person__in=Person.objects.with_email(email),
+            )
             .first()
         )
 

@@ -72,6 +72,10 @@ class LegalHoldQuerySet(models.QuerySet):
         (deleting the data a hold is about to cover would defeat it)."""
         return self.filter(Q(until__isnull=True) | Q(until__gt=now))
 
+    def ended(self, *, now: datetime) -> LegalHoldQuerySet:
+        """The holds that protect no one any more: the others (an open end is never past)."""
+        return self.filter(until__lte=now)
+
 
 class LegalHold(models.Model):
     """Until it ends, no sweep touches any data of this person (dry runs count them), and

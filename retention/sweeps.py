@@ -294,7 +294,7 @@ def delete_people(keys: list[int], *, now: datetime) -> int:
     """
     # A hold that has ended protects no one any more (one not ended kept its person out of
     # the batch): it goes with the person, or it would refuse the batch every night.
-    LegalHold.objects.filter(person_id__any=keys, until__lte=now).delete()
+    LegalHold.objects.ended(now=now).filter(person_id__any=keys).delete()
     kept = []
     for relation in Person._meta.related_objects:
         related = relation.related_model._base_manager.filter(

@@ -1046,11 +1046,15 @@ class CarriedOutForm(forms.ModelForm):
         model = PostMortemDirective
         fields = ["carried_out_note"]
 
-    def clean_carried_out_note(self) -> str:
-        note = self.cleaned_data.get("carried_out_note", "").strip()
-        if not note:
-            raise ValidationError(_("Say how the death and the requester were checked."))
-        return note
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        try:
+            cleaned["carried_out_note"] = directives.checked_note(
+                cleaned.get("carried_out_note", "")
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
 
 
 @admin.register(PostMortemDirective)

@@ -132,11 +132,7 @@ def record_carried_out(
 ) -> None:
     """The DPO carried the directive out: when, by whom, how the death and the requester
     were checked and what was done. Once only."""
-    note = note.strip()
-    if not note:
-        raise ValidationError(
-            {"carried_out_note": _("Say how the death and the requester were checked.")}
-        )
+    note = checked_note(note)
     directive = PostMortemDirective.objects.select_for_update().get(pk=directive.pk)
     if directive.carried_out_at:
         raise ValidationError(_("This directive was already carried out."))
@@ -145,6 +141,16 @@ def record_carried_out(
     directive.carried_out_note = note
     directive.save(update_fields=["carried_out_at", "carried_out_by", "carried_out_note"])
     _audit(directive, "directive.carried_out", now=now, by=by)
+
+
+def checked_note(note: str) -> str:
+    """The note of a directive carried out, stripped; ValidationError when it says nothing."""
+    note = note.strip()
+    if not note:
+        raise ValidationError(
+            {"carried_out_note": _("Say how the death and the requester were checked.")}
+        )
+    return note
 
 
 def _audit(
