@@ -509,6 +509,15 @@ PERSON_PURPOSES = (
 )
 PURCHASE_PURPOSES = (CLIENT_MANAGEMENT, PAYMENT, ACCOUNTING)
 
+# What every field of a post-mortem directive shares, whoever wrote it (B14).
+DIRECTIVE_RECORD = {
+    "category": Category.POST_MORTEM,
+    "purposes": (POST_MORTEM,),
+    "recipients": HOSTING,
+    "retention": (DIRECTIVE_RETENTION,),
+    "erasure": Erasure.DELETE,
+    "portable": False,
+}
 # What every invoice field shares: kept for the accounting period, whatever erasure asks
 # (Code de commerce L123-22; REQUIREMENTS C9, B4).
 INVOICE_RECORD = {
@@ -1023,23 +1032,13 @@ FIELDS: tuple[Field, ...] = (
     *_declare(
         "rights.PostMortemDirective",
         "code email instruction executor_name executor_email wishes recorded_at changed_at",
-        category=Category.POST_MORTEM,
-        purposes=(POST_MORTEM,),
-        recipients=HOSTING,
-        retention=(DIRECTIVE_RETENTION,),
-        erasure=Erasure.DELETE,
-        portable=False,
+        **DIRECTIVE_RECORD,
         source=Source.PROVIDED,
     ),
     *_declare(
         "rights.PostMortemDirective",
         "carried_out_at carried_out_note",
-        category=Category.POST_MORTEM,
-        purposes=(POST_MORTEM,),
-        recipients=HOSTING,
-        retention=(DIRECTIVE_RETENTION,),
-        erasure=Erasure.DELETE,
-        portable=False,
+        **DIRECTIVE_RECORD,
         source=Source.ASSIGNED,
     ),
     # consent.ConsentRecord: append-only proof of every choice; a keyed hash or a browser id
