@@ -34,7 +34,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.hashing import normalise_email
 from okasio_privacy.drf import (
     StrictBooleanField,
     StrictCharField,
@@ -356,7 +355,7 @@ class SavedCardWithdrawAPI(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        card = SavedCard.objects.of(normalise_email(data["email"]), data["payment_method"])
+        card = SavedCard.objects.of(data["email"], data["payment_method"])
         if card is None:
             return Response(status=status.HTTP_404_NOT_FOUND)
         services.withdraw_saved_card(card=card, source=ConsentSource.API, now=timezone.now())
