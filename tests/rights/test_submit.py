@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from django.core import mail
@@ -172,6 +174,26 @@ def test_it_joins_a_second_open_request_of_the_same_kind(client, db):
     # Another right is another request.
     client.post(_url("access"), FORM)
     assert DataSubjectRequest.objects.count() == 2
+
+
+@pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
+def test_joining_leaves_the_open_request_as_it_was(make_dsr, confirmed):
+    """The join's INSERT meets the open request and returns it unchanged (STYLE 5)."""
+    from django.forms.models import model_to_dict
+
+    dsr = make_dsr(confirm=confirmed)
+    before = model_to_dict(DataSubjectRequest.objects.get(pk=dsr.pk))
+    joined = services.submit_request(
+        kind=dsr.kind,
+        email=dsr.email.upper(),
+        name="Someone Else",
+        language="fr",
+        details=None,
+        now=NOW + timedelta(days=3),
+    )
+    assert (joined.pk, joined.code, joined.status) == (dsr.pk, dsr.code, before["status"])
+    assert model_to_dict(DataSubjectRequest.objects.get(pk=dsr.pk)) == before
+    assert DataSubjectRequest.objects.count() == 1
 
 
 def test_it_enforces_one_open_request_per_kind_in_the_database(make_dsr):
