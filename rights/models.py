@@ -370,8 +370,11 @@ class DataSubjectRequestQuerySet(models.QuerySet):
         )
 
     def expired_before(self, moment: datetime) -> DataSubjectRequestQuerySet:
-        """Never-confirmed requests that expired before `moment`."""
-        return self.filter(status=RequestStatus.EXPIRED, closed_at__lt=moment)
+        """Never-confirmed requests that expired before `moment` (never anonymised: the
+        condition lets rights_dsr_closed_not_anon serve the query)."""
+        return self.filter(
+            status=RequestStatus.EXPIRED, closed_at__lt=moment, anonymised_at__isnull=True
+        )
 
     def for_email(self, email: str) -> DataSubjectRequestQuerySet:
         return self.filter(email=normalise_email(email))
@@ -577,10 +580,11 @@ class DataSubjectRequest(models.Model):
             # digest and the dashboard's due-soon and overdue counts.
             models.Index(fields=["status", "current_due_on"], name="rights_dsr_status_due"),
             # Used by retention.sweeps.anonymise_closed_requests (closed, not yet anonymised)
-            # and purge_unconfirmed_requests (expired, by closure date).
+            # and purge_unconfirmed_requests (expired, by closure date). Open requests are
+            # left out: an intake does not write it.
             models.Index(
                 fields=["closed_at"],
-                condition=Q(anonymised_at__isnull=True),
+                condition=Q(anonymised_at__isnull=True, closed_at__isnull=False),
                 name="rights_dsr_closed_not_anon",
             ),
         ]

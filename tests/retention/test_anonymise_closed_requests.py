@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -111,3 +112,21 @@ def test_it_makes_no_query_per_request(make_dsr):
         assert result.affected == size
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_closed_request_sweeps_read_an_index_that_leaves_open_requests_out(make_dsr):
+    """rights_dsr_closed_not_anon serves both sweeps' queries and holds no open request, so
+    an intake does not write it (#8)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    _closed(make_dsr)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for queryset in (
+            DataSubjectRequest.objects.closed_before(NOW),
+            DataSubjectRequest.objects.expired_before(NOW),
+        ):
+            assert "rights_dsr_closed_not_anon" in queryset.explain()
+        cursor.execute("SELECT pg_get_indexdef('rights_dsr_closed_not_anon'::regclass)")
+        [definition] = cursor.fetchone()
+    assert "closed_at IS NOT NULL" in definition
