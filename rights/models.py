@@ -17,7 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import models
+from django.db import models, router
 from django.db.models import Q, sql
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -356,11 +356,12 @@ class DataSubjectRequestQuerySet(models.QuerySet):
         update changes nothing: it returns the row met, a concurrent submission's included
         once that one commits, and locks it until this transaction ends.
         """
+        using = router.db_for_write(self.model)  # raw() alone would read from db_for_read
         fields = [f for f in self.model._meta.local_concrete_fields if not f.primary_key]
         query = sql.InsertQuery(self.model)
         query.insert_values(fields, [candidate])
-        [(insert, params)] = query.get_compiler(using=self.db).as_sql()
-        return self.raw(f"{insert} {JOIN_OPEN_REQUEST}", params)[0]
+        [(insert, params)] = query.get_compiler(using=using).as_sql()
+        return self.raw(f"{insert} {JOIN_OPEN_REQUEST}", params, using=using)[0]
 
     def closed_before(self, moment: datetime) -> DataSubjectRequestQuerySet:
         """Confirmed requests closed (answered or withdrawn) before `moment`, whose personal

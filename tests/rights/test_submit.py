@@ -298,3 +298,23 @@ def test_it_joins_concurrent_submissions_into_one_request(db):
     dsr = DataSubjectRequest.objects.get()
     assert codes == [str(dsr.code)] * 4
     assert sorted(s.kind for s in dsr.steps.all()) == [StepKind.JOINED] * 3 + [StepKind.RECEIVED]
+
+
+class _ReadsElsewhere:
+    """A router that sends reads to a replica this test run does not have."""
+
+    def db_for_read(self, model, **hints):
+        return "replica"
+
+    def db_for_write(self, model, **hints):
+        return "default"
+
+
+def test_the_intake_writes_to_the_write_database(settings, db):
+    """insert_unless_open's INSERT goes where writes go, not where raw() reads from."""
+    settings.DATABASE_ROUTERS = [_ReadsElsewhere()]
+    dsr = services.submit_request(
+        kind="access", email="alice@example.fr", name="", language="fr", details={}, now=NOW
+    )
+    settings.DATABASE_ROUTERS = []
+    assert DataSubjectRequest.objects.get().code == dsr.code
