@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.hashing import normalise_email
+from rights.forms import AddressField
 
 
 class ProspectRowForm(forms.Form):
     """One row of `manage.py import_prospects`: normalised, never acted on here."""
 
-    email = forms.EmailField(max_length=254)
+    email = AddressField()
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     company = forms.CharField(max_length=200, required=False)

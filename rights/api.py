@@ -36,7 +36,7 @@ from rest_framework.views import APIView
 from audit.hashing import normalise_email
 from okasio_privacy.drf import StrictCharField
 from rights import services
-from rights.forms import FORMS
+from rights.forms import EMAIL_MAX_LENGTH, FORMS
 from rights.models import RequestKind, RequestStatus, StepKind, validate_details
 from rights.ratelimits import rate_limited
 
@@ -46,7 +46,6 @@ SUBMITTED_MESSAGE = _(
     "tells you so."
 )
 TOO_MANY_MESSAGE = _("Too many attempts. Please try again later.")
-EMAIL_MAX_LENGTH = 254  # DataSubjectRequest.email
 
 
 def _details_schema() -> dict[str, Any]:

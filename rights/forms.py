@@ -34,6 +34,26 @@ from rights.models import (
     validate_details,
 )
 
+# The email columns' length (Django's EmailField default, RFC 5321's path limit).
+EMAIL_MAX_LENGTH = 254
+
+
+class AddressField(forms.EmailField):
+    """An email address as we store it: normalised, and short enough for our columns once
+    normalised (lower-casing can lengthen some characters)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_length=EMAIL_MAX_LENGTH, **kwargs)
+
+    def clean(self, value: Any) -> str:
+        email = super().clean(value)
+        if not email:
+            return email
+        email = normalise_email(email)
+        if len(email) > EMAIL_MAX_LENGTH:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return email
+
 
 def _textarea(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:
     return forms.CharField(
@@ -51,7 +71,7 @@ class RequestForm(forms.Form):
     kind: RequestKind
     detail_fields: tuple[str, ...] = ()
 
-    email = forms.EmailField(
+    email = AddressField(
         label=_("Your email address"),
         help_text=_("We send you a link to confirm the request, then our answer."),
     )
@@ -68,9 +88,6 @@ class RequestForm(forms.Form):
         current = (get_language() or settings.LANGUAGE_CODE)[:2]
         if current in dict(settings.LANGUAGES):
             self.fields["language"].initial = current
-
-    def clean_email(self) -> str:
-        return normalise_email(self.cleaned_data["email"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -212,7 +229,7 @@ class DirectiveForm(forms.Form):
         required=False,
         help_text=_("If you name nobody, your heirs can ask us."),
     )
-    executor_email = forms.EmailField(
+    executor_email = AddressField(
         label=_("Their email address"),
         required=False,
         help_text=_("Needed if they are to receive a copy of your data."),
@@ -229,10 +246,7 @@ class DirectiveForm(forms.Form):
 
 
 class SignInForm(forms.Form):
-    email = forms.EmailField(label=_("Your email address"))
-
-    def clean_email(self) -> str:
-        return normalise_email(self.cleaned_data["email"])
+    email = AddressField(label=_("Your email address"))
 
 
 class AnswerForm(forms.Form):

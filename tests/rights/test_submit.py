@@ -318,3 +318,14 @@ def test_the_intake_writes_to_the_write_database(settings, db):
     )
     settings.DATABASE_ROUTERS = []
     assert DataSubjectRequest.objects.get().code == dsr.code
+
+
+@pytest.mark.parametrize(
+    "url", [_url("access"), reverse("rights:space_sign_in")], ids=["request form", "sign-in"]
+)
+def test_an_address_too_long_for_our_columns_is_a_form_error(client, url, db):
+    """255 to 320 characters pass Django's EmailField but not the database (was a 500)."""
+    response = client.post(url, {**FORM, "email": "a" * 250 + "@example.fr"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    assert not DataSubjectRequest.objects.exists()
