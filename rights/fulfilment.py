@@ -847,9 +847,23 @@ def decide_objection(
 
 
 def _require(dsr: DataSubjectRequest, *kinds: RequestKind) -> None:
+    """The action applies to this request now. Data are not handed over, corrected, erased
+    or restricted for a person whose identity the DPO doubted until it is checked (A5,
+    GDPR 12(6)); stopping marketing on an objection needs no check."""
     if dsr.kind not in kinds:
         raise ActionRefused(_("This action does not apply to a request of this kind."))
     dsr._require_active()
+    if (
+        dsr.kind != RequestKind.OBJECTION
+        and dsr.identity_doubt_reason
+        and dsr.identity_checked_at is None
+    ):
+        raise ActionRefused(
+            _(
+                "You doubted the person's identity: record how it was checked first, or "
+                "refuse the request."
+            )
+        )
 
 
 def _start_if_open(dsr: DataSubjectRequest, *, by: AbstractBaseUser, now: datetime) -> None:

@@ -8,9 +8,10 @@ from datetime import date, timedelta
 import pytest
 
 from audit.models import AuditEvent
-from rights import services
+from rights import fulfilment, services
 from rights.models import (
     ActionRefused,
+    ErasureLedger,
     IdentityMethod,
     OutgoingEmail,
     PauseReason,
@@ -196,3 +197,42 @@ def test_it_ends_an_open_pause_when_the_request_is_closed(make_dsr, bob):
 
     pause = dsr.pauses.get()
     assert pause.paused_until == (NOW + 40 * DAY).date()
+
+
+def _export(dsr, by):
+    fulfilment.prepare_export(dsr=dsr, by=by, now=NOW)
+    return AuditEvent.objects.filter(action="export.requested").exists()
+
+
+def _erase(dsr, by):
+    fulfilment.erase(dsr=dsr, by=by, now=NOW)
+    return ErasureLedger.objects.filter(request_code=dsr.code).exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "details", "act"),
+    [("access", {}, _export), ("erasure", {"scope": "everything"}, _erase)],
+    ids=["export", "erasure"],
+)
+def test_a_doubted_identity_blocks_the_data_until_it_is_checked(
+    make_dsr, make_person, bob, kind, details, act
+):
+    """A5, GDPR 12(6): nothing is handed over or erased for a person we doubted, even after
+    they answered, until the DPO records how the identity was checked."""
+    make_person(email="alice@example.fr")
+    dsr = make_dsr(confirm=True, kind=kind, details=details)
+    ask(
+        dsr,
+        bob,
+        reason=PauseReason.IDENTITY,
+        doubt_reason="The address differs from the one on the account",
+        identity_method=IdentityMethod.KNOWN_CHANNEL,
+    )
+    with pytest.raises(ActionRefused, match="doubted the person's identity"):
+        act(dsr, bob)
+    services.answer_request(dsr=dsr, message="whatever", now=NOW + 3 * DAY)
+    with pytest.raises(ActionRefused, match="doubted the person's identity"):
+        act(dsr, bob)
+
+    services.record_identity_check(dsr=dsr, method=IdentityMethod.KNOWN_CHANNEL, by=bob, now=NOW)
+    assert act(dsr, bob)
