@@ -28,7 +28,6 @@ from rights.models import (
     ANSWERED_STATUSES,
     DataSubjectRequest,
     RequestKind,
-    RequestStatus,
 )
 
 MONTHS_SHOWN = 12
@@ -80,9 +79,7 @@ class Dashboard:
 
 
 def confirmed_requests() -> QuerySet[DataSubjectRequest]:
-    return DataSubjectRequest.objects.exclude(
-        status__in=[RequestStatus.SUBMITTED, RequestStatus.EXPIRED]
-    )
+    return DataSubjectRequest.objects.confirmed()
 
 
 def dashboard(*, today: date) -> Dashboard:

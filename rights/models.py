@@ -384,6 +384,11 @@ class DataSubjectRequestQuerySet(models.QuerySet):
         """Submitted (never confirmed) requests received at or before `moment`."""
         return self.filter(status=RequestStatus.SUBMITTED, received_at__lte=moment)
 
+    def confirmed(self) -> DataSubjectRequestQuerySet:
+        """Confirmed by the person (or logged by the DPO), at any stage since: not the ones
+        waiting for confirmation or expired without it, which anyone can file."""
+        return self.exclude(status__in=[RequestStatus.SUBMITTED, RequestStatus.EXPIRED])
+
     def active(self) -> DataSubjectRequestQuerySet:
         """Confirmed and not yet closed."""
         return self.filter(status__in=ACTIVE_STATUSES)
@@ -971,12 +976,13 @@ class DataSubjectRequest(models.Model):
 
     def has_recent_repeat(self) -> bool:
         """Whether the same address made a request of the same kind in the 12 months before
-        this one (A8; EDPB § 185)."""
+        this one (A8; EDPB § 185). One never confirmed does not count: anyone can file it."""
         since = deadlines.add_months(self.received_on, -EXCESSIVE_REPEAT_WITHIN_MONTHS)
         return (
             DataSubjectRequest.objects.filter(
                 email=self.email, kind=self.kind, received_on__gt=since
             )
+            .confirmed()
             .exclude(pk=self.pk)
             .exclude(received_on__gt=self.received_on)
             .exists()

@@ -158,6 +158,24 @@ def test_it_refuses_excessive_for_a_first_request(make_dsr, bob):
         )
 
 
+def test_it_refuses_excessive_after_an_earlier_request_never_confirmed(make_dsr, bob):
+    """A8: anyone can file a request for an address; only the person's own (confirmed)
+    earlier request can make a new one repetitive."""
+    earlier = NOW - timedelta(days=40)
+    make_dsr(now=earlier).expire(now=earlier + timedelta(days=7))  # never confirmed
+    dsr = make_dsr(confirm=True)
+
+    with pytest.raises(ActionRefused, match="§.185"):
+        services.refuse_request(
+            dsr=dsr,
+            ground=OutcomeGround.EXCESSIVE,
+            reasons="You asked before.",
+            facts="An access request 40 days ago.",
+            by=bob,
+            now=NOW,
+        )
+
+
 def test_it_enforces_reasons_in_the_database_too(make_dsr):
     dsr = make_dsr(confirm=True)
 
