@@ -1247,7 +1247,8 @@ NOT_PERSON_ROWS: dict[str, str] = {
     "rights.SecretLink": "link hashes, spent or expiring on their own",
     "rights.OutgoingEmail": "copies of emails the person received, purged after "
     "RIGHTS_SENT_EMAIL_RETENTION_DAYS; the erasure confirmation itself goes through it",
-    "rights.Export": "the export itself",
+    "rights.Export": "the export itself; an erasure deletes the address's exports "
+    "(rights.exports.delete_exports_about)",
     "rights.ErasureLedger": "a keyed hash written by the erasure, for backup restores, and "
     "the address for the final notice, blanked once it is sent",
 }

@@ -35,11 +35,12 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import FileField
+from django.db.models import FileField, Q
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext
 
+from audit.hashing import normalise_email
 from people import inventory
 from people import stripe as people_stripe
 from people.inventory import Category, Field
@@ -529,6 +530,16 @@ def use_download_link(*, token: str, now: datetime) -> tuple[services.LinkState,
 
 def open_export(export: Export) -> IO[bytes]:
     return export_path(export).open("rb")
+
+
+def delete_exports_about(email: str, *, now: datetime) -> int:
+    """Delete every export of the address's requests, and of requests made about it after a
+    death (B14): an erasure leaves no copy of the data waiting to be downloaded (B4)."""
+    email = normalise_email(email)
+    keys = Export.objects.filter(
+        Q(request__email=email) | Q(request__deceased_email=email)
+    ).values_list("pk", flat=True)
+    return delete_exports(list(keys), now=now)
 
 
 def delete_exports(keys: list[int], *, now: datetime) -> int:

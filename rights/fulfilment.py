@@ -976,6 +976,8 @@ def erase(*, dsr: DataSubjectRequest, by: AbstractBaseUser, now: datetime) -> Er
                     "or wait for the hold to end."
                 )
             ) from exc
+    # No copy of the data left waiting to be downloaded; files go once the erasure commits.
+    transaction.on_commit(partial(exports.delete_exports_about, dsr.subject_email, now=now))
     if result.kept:
         dsr.mark_partially_completed(
             ground=OutcomeGround.LEGAL_EXCEPTION,

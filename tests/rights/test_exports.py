@@ -245,3 +245,27 @@ def test_it_includes_the_files_the_person_gave(alice, make_dsr):
         identity = json.loads(zf.read("identity.json"))
         path = identity["records"][0]["photo"]
         assert zf.read(f"files/{path}") == b"\xff\xd8 a photo"
+
+
+def test_an_erasure_deletes_the_exports_waiting_to_be_downloaded(
+    client, holdings, make_dsr, bob, django_capture_on_commit_callbacks, monkeypatch
+):
+    """B4: after an erasure no copy of the data is left to download, from the emailed link
+    or from the tracker's "email me a link"."""
+    from rights import fulfilment
+
+    for seam in ("stripe_delete_customer", "stripe_detach_payment_method"):
+        monkeypatch.setattr(fulfilment, seam, lambda **kwargs: None)  # tested elsewhere
+    access = make_dsr(confirm=True)
+    export = exports.build_export(dsr=access, now=NOW)
+    token = _download_token(access)
+    erasure = make_dsr(confirm=True, kind="erasure", details={"scope": "everything"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfilment.erase(dsr=erasure, by=bob, now=NOW)
+
+    assert not Export.objects.exists()
+    assert not exports.export_path(export).exists()
+    assert client.post(f"/en/telecharger/{token}/").status_code in (404, 410)
+    page = client.get(f"/en/suivi/{access.tracker_token}/").content.decode()
+    assert 'id="send-download-link"' not in page
