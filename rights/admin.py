@@ -99,8 +99,8 @@ class LogReceivedRequestForm(forms.ModelForm):
                 "searched and acted on; the emails go to the requester."
             ),
             "received_at": _(
-                "When the email or letter reached Okasio (not now, unless it arrived now): "
-                "the legal clock runs from it."
+                "When the email or letter reached Okasio, Paris time (not now, unless it "
+                "arrived now): the legal clock runs from it."
             ),
             "details": _("Optional: what the person asked, in the shape of the portal form."),
         }

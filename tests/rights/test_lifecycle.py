@@ -147,6 +147,29 @@ def test_it_logs_through_the_admin_add_form(staff_client, bob):
     assert client.post(f"/admin/rights/datasubjectrequest/{dsr.pk}/delete/").status_code == 403
 
 
+def test_the_admin_reads_a_receipt_time_as_paris_time(staff_client, bob):
+    """A1, A2 (EDPB example 33): a letter logged as received at 23:30 on 31 August, Paris
+    time, was received on the 31st, due on 30 September (read as UTC, it was 1 September)."""
+    response = staff_client(bob).post(
+        "/admin/rights/datasubjectrequest/add/",
+        {
+            "kind": "access",
+            "channel": "post",
+            "email": "dora@example.fr",
+            "language": "fr",
+            "received_at_0": "2025-08-31",
+            "received_at_1": "23:30:00",
+            "details": "{}",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    dsr = DataSubjectRequest.objects.get()
+    assert dsr.received_at.isoformat() == "2025-08-31T21:30:00+00:00"
+    assert (dsr.received_on, dsr.due_on) == (date(2025, 8, 31), date(2025, 9, 30))
+    page = staff_client(bob).get(f"/admin/rights/datasubjectrequest/{dsr.pk}/change/")
+    assert "23:30" in page.content.decode()
+
+
 def test_it_refuses_a_future_date_in_the_admin(staff_client, bob):
     client = staff_client(bob)
     response = client.post(
