@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gc
 
+# The access log without link secrets nor searched addresses (okasio_privacy/logs.py).
+logger_class = "okasio_privacy.logs.AccessLogger"
+
 
 def post_worker_init(worker: object) -> None:
     """Once a worker has loaded the portal, take what is loaded out of the cyclic garbage

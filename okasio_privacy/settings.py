@@ -447,7 +447,9 @@ HEALTHZ_MAX_SWEEP_AGE_HOURS = env.int("HEALTHZ_MAX_SWEEP_AGE_HOURS", default=26)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # No link secret nor searched address in the log (okasio_privacy/logs.py).
+    "filters": {"redact_urls": {"()": "okasio_privacy.logs.RedactURLs"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_urls"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     # django-axes logs every reset and clean-up at INFO; its warnings are what matter.
     "loggers": {"axes": {"level": "WARNING"}},

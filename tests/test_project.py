@@ -145,6 +145,7 @@ def test_gunicorn_reads_its_settings_file_and_freezes_what_a_worker_loaded():
         check=True,
     ).stdout
     assert re.search(r"^post_worker_init\s+= <post_worker_init\(\)>$", printed, re.MULTILINE)
+    assert re.search(r"^logger_class\s+= okasio_privacy.logs.AccessLogger$", printed, re.MULTILINE)
     hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     try:
         hooks["post_worker_init"](worker=None)
