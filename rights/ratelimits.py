@@ -19,6 +19,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
 
 from audit.hashing import normalise_email, subject_hash
+from okasio_privacy.proxies import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def rate_limited(
 
 def _client_ip(request: HttpRequest) -> str:
     """The client's IP; an IPv6 client by its /64, which one subscriber usually holds whole."""
-    ip = request.META.get("REMOTE_ADDR", "")
+    ip = client_ip(request)
     if ":" in ip:
         return str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
     return ip

@@ -254,6 +254,37 @@ def test_it_rate_limits_per_ip(client, settings, db):
     assert client.post(_url("access"), {**FORM, "email": "p9@example.fr"}).status_code == 429
 
 
+def test_behind_our_proxy_it_limits_each_client_not_the_proxy(client, settings, db):
+    """Behind a TLS terminator (TRUSTED_PROXY_COUNT=1) every request comes from its address:
+    the limit counts the address it saw, the last X-Forwarded-For entry; what the client
+    put before it is ignored."""
+    settings.RIGHTS_RATE_LIMIT_PER_IP = "2/h"
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def post(i, forwarded):
+        return client.post(
+            _url("access"),
+            {**FORM, "email": f"p{i}@example.fr"},
+            HTTP_X_FORWARDED_FOR=forwarded,
+            **proxy,
+        ).status_code
+
+    assert [post(i, "203.0.113.7") for i in range(3)] == [302, 302, 429]
+    assert post(3, "198.51.100.4") == 302  # another client, through the same proxy
+    assert post(4, "198.51.100.99, 203.0.113.7") == 429  # a forged first entry changes nothing
+
+
+def test_the_login_lockouts_read_the_same_address(rf, settings):
+    from axes.helpers import get_client_ip_address
+
+    settings.TRUSTED_PROXY_COUNT = 1
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.7")
+    assert get_client_ip_address(request) == "203.0.113.7"
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert get_client_ip_address(request) == "10.0.0.2"
+
+
 def test_it_fails_open_when_the_cache_is_down(client, settings, db, caplog):
     settings.CACHES = {
         "default": {
