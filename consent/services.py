@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import translation
@@ -481,14 +482,50 @@ def _import_prospect_batch(
 def marketing_recipients(*, emails: Iterable[str], now: datetime) -> list[str]:
     """Return the addresses, among `emails`, that may receive a marketing email now.
 
-    An address qualifies when it is not on the email opposition list and either its latest
-    marketing record is a consent, or, with no record at all, it belongs to a client whose
+    An address qualifies when nothing bars it (`_barred`) and either its latest marketing
+    record is a consent, or, with no record at all, it belongs to a client whose
     relationship is ongoing or ended less than RETENTION_MONTHS["client_prospecting"] ago
     (the soft opt-in of CPCE L34-5: analogous services, objection offered in every email).
-    A refusal or a withdrawal always wins, and a person whose data are restricted (GDPR 18;
-    B5) gets nothing. Four queries per call, whatever the batch size.
+    Four queries per call, whatever the batch size.
     """
     emails = list(dict.fromkeys(emails))
+    barred, latest = _barred(emails=emails, now=now)
+    cutoff = now - relativedelta(months=settings.RETENTION_MONTHS["client_prospecting"])
+    clients = set(
+        _people(emails)
+        .filter(is_client=True)
+        .exclude(client_relationship_ended_at__lt=cutoff)
+        .values_list("email_lower", flat=True)
+    )
+    allowed = []
+    for subject, email in {subject_hash(email): email for email in emails}.items():
+        if subject in barred:
+            continue
+        action = latest.get(subject)
+        if action == Action.GRANTED or (action is None and normalise_email(email) in clients):
+            allowed.append(email)
+    return allowed
+
+
+def objected_to_marketing(*, emails: Iterable[str], now: datetime) -> set[str]:
+    """Return the addresses, among `emails`, that no marketing may reach, whatever else
+    holds (see `_barred`). Asking such a person whether they want our emails is itself
+    prospecting (GDPR 21(3); B9): retention's re-permission sweep asks this first. Three
+    queries per call, whatever the batch size.
+    """
+    emails = list(dict.fromkeys(emails))
+    barred, _latest = _barred(emails=emails, now=now)
+    return {email for email in emails if subject_hash(email) in barred}
+
+
+def _barred(*, emails: list[str], now: datetime) -> tuple[set[str], dict[str, str]]:
+    """The one rule of what stops marketing, and each address's latest marketing action.
+
+    Barred: an address on the email opposition list (B9, B11), whose latest marketing
+    record is a refusal or a withdrawal (a refusal or withdrawal always wins; B10, B12),
+    or whose person's data are restricted (GDPR 18; B5). Returns (the barred subject
+    hashes, {subject hash: latest action}).
+    """
     by_hash = {subject_hash(email): email for email in emails}
     opposed = set(
         OppositionEntry.objects.filter(
@@ -504,24 +541,22 @@ def marketing_recipients(*, emails: Iterable[str], now: datetime) -> list[str]:
         .values_list("subject_hash", "action")
     ):
         latest.setdefault(subject, action)
-    cutoff = now - relativedelta(months=settings.RETENTION_MONTHS["client_prospecting"])
-    # Person.email keeps the case it was given: compare lower-cased, as its unique constraint.
+    restricted = set(_people(emails).restricted().values_list("email_lower", flat=True))
+    barred = {
+        subject
+        for subject, email in by_hash.items()
+        if subject in opposed
+        or latest.get(subject) in (Action.REFUSED, Action.WITHDRAWN)
+        or normalise_email(email) in restricted
+    }
+    return barred, latest
+
+
+def _people(emails: list[str]) -> QuerySet[Person]:
+    """The people with these addresses, with `email_lower`: Person.email keeps the case it
+    was given, so compare lower-cased, as its unique constraint does."""
     normalised = [normalise_email(e) for e in emails]
-    people = Person.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=normalised)
-    clients = set(
-        people.filter(is_client=True)
-        .exclude(client_relationship_ended_at__lt=cutoff)
-        .values_list("email_lower", flat=True)
-    )
-    restricted = set(people.restricted().values_list("email_lower", flat=True))
-    allowed = []
-    for subject, email in by_hash.items():
-        if subject in opposed or normalise_email(email) in restricted:
-            continue
-        action = latest.get(subject)
-        if action == Action.GRANTED or (action is None and normalise_email(email) in clients):
-            allowed.append(email)
-    return allowed
+    return Person.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=normalised)
 
 
 def may_send_marketing(*, email: str, now: datetime) -> bool:

@@ -32,6 +32,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
 from audit.hashing import subject_hash
+from consent import services as consent_services
 from consent.models import ConsentRecord, OppositionEntry
 from people import inventory
 from people.models import (
@@ -208,9 +209,10 @@ def _in_batches(
     batch_size: int,
     act: Callable[[list[int]], int],
     action: str,
+    keep: Callable[[list[int]], list[int]] | None = None,
 ) -> SweepResult:
-    """Apply `act` to the rows of `matched` that meet `conditions` and are not held,
-    `batch_size` primary keys at a time.
+    """Apply `act` to the rows of `matched` that meet `conditions` (and `keep`) and are not
+    held, `batch_size` primary keys at a time.
 
     `matched` holds the plain column filters of the rule (what an index can serve);
     `conditions` the ones that look at other tables. Each batch first takes the next
@@ -220,11 +222,15 @@ def _in_batches(
     and acts on them. Two steps, because given a range bound and a semi-join PostgreSQL
     may scan the other table from its start at every batch. The rule is re-evaluated at
     each batch: a row that stopped matching meanwhile (a prospect who clicked) is left.
+
+    `keep`, for a condition SQL cannot state (one on the keyed hash of an address, computed
+    in Python), returns the keys of a batch that meet it: checked on the locked rows, and
+    counted batch by batch (a few queries per batch, never per row).
     """
     rule = matched.filter(*conditions)
-    held_count = rule.filter(held).count()
+    held_count = _count(rule.filter(held), keep=keep, batch_size=batch_size)
     if dry_run:
-        count = rule.exclude(held).count()
+        count = _count(rule.exclude(held), keep=keep, batch_size=batch_size)
         return SweepResult(
             examined=count + held_count, affected=count, held=held_count, details={action: count}
         )
@@ -244,6 +250,8 @@ def _in_batches(
                 .select_for_update(skip_locked=True, of=("self",))
                 .values_list("pk", flat=True)
             )
+            if keys and keep is not None:
+                keys = keep(keys)
             if keys:
                 act(keys)
         last_pk = window[-1]
@@ -251,6 +259,21 @@ def _in_batches(
             batch = SweepResult(examined=len(keys), affected=len(keys), details={action: len(keys)})
             total = total + batch
             batch_committed(batch)
+
+
+def _count(
+    rows: QuerySet, *, keep: Callable[[list[int]], list[int]] | None, batch_size: int
+) -> int:
+    """How many of `rows` `keep` keeps (all of them without `keep`: one COUNT)."""
+    if keep is None:
+        return rows.count()
+    total, last_pk = 0, 0
+    while window := list(
+        rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]
+    ):
+        total += len(keep(window))
+        last_pk = window[-1]
+    return total
 
 
 def _delete_in_batches(
@@ -376,6 +399,14 @@ def _asked_this_cycle() -> QuerySet:
     return Repermission.objects.filter(person_id=OuterRef("pk"), asked_at__gte=clock_start)
 
 
+def _objected(keys: list[int], *, now: datetime, objected: bool = True) -> list[int]:
+    """The keys, among `keys`, of the people who objected to marketing (or, with
+    `objected=False`, of the others), by consent.services' own rule. Four queries."""
+    emails = dict(Person.objects.filter(pk__any=keys).values_list("pk", "email"))
+    barred = consent_services.objected_to_marketing(emails=emails.values(), now=now)
+    return [key for key in keys if (emails.get(key) in barred) == objected]
+
+
 def _ask(keys: list[int], *, now: datetime) -> int:
     from retention import tasks  # the task module imports the services, which import us
 
@@ -408,7 +439,8 @@ def _resend(keys: list[int], *, now: datetime) -> int:
     enforces=(("people.Person", "collected_at", "prospect"),),
     settings=("RETENTION_MONTHS['prospect']", "RETENTION_REPERMISSION_GRACE_DAYS"),
     summary="Non-client prospects: one re-permission email at 3 years, deleted with "
-    "everything of theirs when no explicit yes came within the grace period (C8).",
+    "everything of theirs when no explicit yes came within the grace period (C8). "
+    "Those who objected to marketing are not asked, but deleted at 3 years (B9).",
 )
 def purge_prospects(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
@@ -417,6 +449,19 @@ def purge_prospects(
     held = _held(now, "pk")
     grace_ended = now - timedelta(days=settings.RETENTION_REPERMISSION_GRACE_DAYS)
     unanswered = _asked_this_cycle().filter(answered_yes_at__isnull=True, sent_at__lt=grace_ended)
+    # Asking someone who objected (opposition list, refusal or withdrawal last, restriction)
+    # whether they want our emails is itself prospecting (GDPR 21(3); B9): they are not
+    # asked, and since no answer can come, they go at the end of their 3 years.
+    not_objected = partial(_objected, now=now, objected=False)
+    objected = _in_batches(
+        expired,
+        held=held,
+        dry_run=dry_run,
+        batch_size=batch_size,
+        act=partial(delete_people, now=now),
+        action="deleted",
+        keep=partial(_objected, now=now),
+    )
     delete = _in_batches(
         expired,
         conditions=(Exists(unanswered),),
@@ -425,6 +470,7 @@ def purge_prospects(
         batch_size=batch_size,
         act=partial(delete_people, now=now),
         action="deleted",
+        keep=not_objected,
     )
     ask = _in_batches(
         expired,
@@ -434,6 +480,7 @@ def purge_prospects(
         batch_size=batch_size,
         act=partial(_ask, now=now),
         action="asked",
+        keep=not_objected,
     )
     # An email that never left (the send failed for good) is sent again a day later; until
     # it has left, the grace period does not start and nobody is deleted.
@@ -447,8 +494,9 @@ def purge_prospects(
         batch_size=batch_size,
         act=partial(_resend, now=now),
         action="resent",
+        keep=not_objected,
     )
-    return delete + ask + resend
+    return objected + delete + ask + resend
 
 
 @policy(

@@ -6,7 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from consent import services as consent_services
+from consent.models import ConsentSource, OppositionChannel, Purpose
 from people.models import (
     Activity,
     ActivityParticipation,
@@ -22,6 +26,7 @@ from tests.conftest import NOW
 from tests.retention.conftest import months_ago
 
 GRACE = timedelta(days=30)
+ONE_DAY = timedelta(days=1)
 
 
 def _days_from_3_years(days: int):
@@ -212,3 +217,79 @@ def test_it_leaves_clients_and_account_holders_to_their_own_rules(
     result = _sweep(django_capture_on_commit_callbacks)
 
     assert result.examined == 0 and not mail.outbox
+
+
+def _object_by_opposition_list(person):
+    consent_services.add_to_opposition_list(
+        email=person.email, channel=OppositionChannel.EMAIL, now=NOW - timedelta(days=400)
+    )
+
+
+def _object_by_refusal(person):
+    # A box left unticked at collection: a refusal is not an objection, but asking them
+    # again is marketing they refused (B9, B10).
+    consent_services.refuse_consent(
+        email=person.email,
+        purpose=Purpose.MARKETING_EMAIL,
+        source=ConsentSource.SIGNUP,
+        text=consent_services.current_texts(now=NOW)[0],
+        now=NOW - timedelta(days=400),
+    )
+
+
+def _object_by_restriction(person):
+    from rights.fulfilment import restrict_processing
+    from rights.models import RestrictionCase
+
+    restrict_processing(
+        person=person, case=RestrictionCase.ACCURACY, by=None, now=NOW - timedelta(days=1)
+    )
+
+
+@pytest.mark.parametrize(
+    "objection", [_object_by_opposition_list, _object_by_refusal, _object_by_restriction]
+)
+def test_it_never_asks_someone_who_objected_and_deletes_them_at_3_years(
+    expired_prospect, make_person, django_capture_on_commit_callbacks, objection
+):
+    # B9 (GDPR 21(3)): asking whether they want our emails is itself prospecting. No
+    # answer can come, so no grace period either.
+    make_person(email="bruno@example.fr", is_prospect=True, collected_at=_days_from_3_years(-1))
+    objection(expired_prospect)
+
+    dry = purge_prospects(now=NOW, dry_run=True)
+    result = _sweep(django_capture_on_commit_callbacks)
+
+    assert dry.details == result.details == {"deleted": 1, "asked": 1, "resent": 0}
+    assert [m.to for m in mail.outbox] == [["bruno@example.fr"]]
+    assert not Person.objects.filter(pk=expired_prospect.pk).exists()
+
+
+def test_it_does_not_resend_to_someone_who_withdrew_after_being_asked(
+    expired_prospect, django_capture_on_commit_callbacks
+):
+    Repermission.objects.create(person=expired_prospect, asked_at=NOW - timedelta(days=3))
+    consent_services.withdraw_marketing(
+        email=expired_prospect.email, source=ConsentSource.PRIVACY_SPACE, now=NOW - ONE_DAY
+    )
+
+    result = _sweep(django_capture_on_commit_callbacks)
+
+    assert result.details == {"deleted": 1, "asked": 0, "resent": 0}
+    assert not mail.outbox
+    assert not Person.objects.filter(pk=expired_prospect.pk).exists()
+
+
+def test_it_checks_objections_per_batch_not_per_person(
+    make_prospects, django_capture_on_commit_callbacks
+):
+    def sweep_queries(count: int, prefix: str) -> int:
+        people = make_prospects(count, collected_at=_days_from_3_years(-1), prefix=prefix)
+        for pk in people[: count // 2]:
+            _object_by_opposition_list(Person.objects.get(pk=pk))
+        with CaptureQueriesContext(connection) as queries:
+            result = _sweep(django_capture_on_commit_callbacks)
+        assert result.details["deleted"] == result.details["asked"] == count // 2
+        return len(queries)
+
+    assert sweep_queries(2, "few") == sweep_queries(20, "many")
