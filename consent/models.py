@@ -165,7 +165,9 @@ class OppositionEntry(models.Model):
     """Someone who objected to prospecting (B11): a keyed hash, the channel, the date.
 
     Survives erasure; purged by retention no earlier than RETENTION_MONTHS["opposition_list"]
-    after `objected_at`.
+    after `objected_at`, the date of the latest objection (charter 7.3: 3 years from the
+    exercise of the right): a new unsubscribe, objection or erasure moves it forward,
+    never back (consent.services._add_hash_to_opposition_list).
     """
 
     subject_hash = models.CharField(_("subject (keyed hash)"), max_length=64)

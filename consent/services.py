@@ -329,13 +329,26 @@ def add_to_opposition_list(
 def _add_hash_to_opposition_list(
     *, subject: str, channel: OppositionChannel, via: str, now: datetime
 ) -> None:
+    """Put the subject on the list, or move their entry's date forward to `now`.
+
+    The list keeps an entry 3 years from the exercise of the right to object (charter 7.3;
+    B11), so the latest objection (an unsubscribe, an objection, an erasure) dates it: kept
+    at the first, an entry would lapse soon after a new objection, and the address could be
+    re-imported (DESIGN: never). An earlier objection reported late never moves it back.
+    """
     try:
         with transaction.atomic():
             OppositionEntry.objects.create(subject_hash=subject, channel=channel, objected_at=now)
+        action = "consent.opposition_added"
     except IntegrityError:
-        return  # already on the list: the first objection's date stands
+        renewed = OppositionEntry.objects.filter(
+            subject_hash=subject, channel=channel, objected_at__lt=now
+        ).update(objected_at=now)
+        if not renewed:
+            return  # already dated by this objection or a later one
+        action = "consent.opposition_renewed"
     record_event(
-        action="consent.opposition_added",
+        action=action,
         actor_type=ActorType.SYSTEM if via == "erasure" else ActorType.PERSON,
         details={"channel": str(channel), "via": via},
         now=now,

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 
 from audit.hashing import subject_hash
+from audit.models import AuditEvent
 from consent import services
 from consent.api import OPPOSITION_CHECK_MAX_BATCH
 from consent.models import OppositionChannel, OppositionEntry
@@ -24,12 +25,26 @@ def test_it_stores_a_keyed_hash_not_the_secret_key_hash(db):
     assert (entry.channel, entry.objected_at) == (OppositionChannel.EMAIL, NOW)
 
 
-def test_it_keeps_the_first_objection_date(db):
+def test_it_dates_the_entry_from_the_latest_objection(db):
+    # Charter 7.3, B11: 3 years from the exercise of the right to object. An erasure 35
+    # months after an unsubscribe must keep the address off the lists for 3 more years.
+    later = NOW.replace(year=2028, month=12)
+    services.add_to_opposition_list(email="p@example.fr", channel="email", now=NOW)
+    services.forget_subject(email="p@example.fr", now=later)
+    assert OppositionEntry.objects.get().objected_at == later
+    assert AuditEvent.objects.filter(action="consent.opposition_renewed").count() == 1
+    unsubscribed = later.replace(year=2029)
+    services.unsubscribe(subject=subject_hash("p@example.fr"), now=unsubscribed)
+    assert OppositionEntry.objects.get().objected_at == unsubscribed
+
+
+def test_it_never_moves_the_date_back_for_an_earlier_objection_reported_late(db):
     services.add_to_opposition_list(email="p@example.fr", channel="email", now=NOW)
     services.add_to_opposition_list(
-        email="p@example.fr", channel="email", now=NOW.replace(year=2027)
+        email="p@example.fr", channel="email", now=NOW.replace(year=2025)
     )
     assert OppositionEntry.objects.get().objected_at == NOW
+    assert AuditEvent.objects.filter(action="consent.opposition_renewed").count() == 0
 
 
 def test_it_survives_erasure_and_refuses_the_prospect_again(make_person):
