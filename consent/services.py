@@ -274,9 +274,24 @@ def refuse_consent(
     )
 
 
+@transaction.atomic
 def forget_subject(*, email: str, now: datetime) -> None:
-    """On erasure: the address joins the opposition list, so it is never re-imported (B11)."""
+    """On erasure: the address joins the opposition list, so it is never re-imported (B11),
+    and a consent to marketing still current is withdrawn (B4: erasure removes marketing
+    consent). The records outlive the person as proof; without the withdrawal, once the
+    entry is purged, a re-imported or re-registered address would be mailed on the consent
+    given before the erasure (B10)."""
     add_to_opposition_list(email=email, channel=OppositionChannel.EMAIL, now=now, via="erasure")
+    marketing = current_consents(email=email).get(Purpose.MARKETING_EMAIL)
+    if marketing is not None and marketing.action == Action.GRANTED:
+        record_consent(
+            email=email,
+            purpose=Purpose.MARKETING_EMAIL,
+            action=Action.WITHDRAWN,
+            source=ConsentSource.RIGHTS_REQUEST,  # the erasure request
+            text=_store_wording(kind=TextKind.MARKETING, now=now),
+            now=now,
+        )
 
 
 # --- One-click unsubscribe (B9, B10, RFC 8058) ------------------------------------------

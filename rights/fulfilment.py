@@ -70,7 +70,8 @@ logger = logging.getLogger(__name__)
 
 
 def consent_forget_subject(*, email: str, now: datetime) -> None:
-    """Put the address's keyed hash on the opposition list (B11): never imported again."""
+    """Put the address's keyed hash on the opposition list (B11), withdrawing a marketing
+    consent still current (B4)."""
     consent_services.forget_subject(email=email, now=now)
 
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from audit.hashing import subject_hash
 from audit.models import AuditEvent
-from consent.models import OppositionEntry
+from consent.models import Action, ConsentRecord, ConsentSource, OppositionEntry, Purpose
 from people.inventory import Category, Erasure
 from people.models import Activity, Person, Purchase, Review, SavedCard, TechnicalTrace
 from rights import fulfilment
@@ -129,6 +129,37 @@ def test_it_erases_and_keeps_what_the_law_requires(
     assert notices["OVH SAS"].status == NotificationStatus.NOT_NEEDED
     event = AuditEvent.objects.get(action="erasure.executed")
     assert event.subject_hash == subject_hash("alice@example.fr")
+
+
+def test_it_withdraws_a_marketing_consent_given_before(
+    holdings, erasure_dsr, bob, seams, django_capture_on_commit_callbacks
+):
+    # B4, B10: once the opposition entry is purged (3 years), a re-registered address must
+    # not be mailed on the consent given before the erasure.
+    from consent import services as consent_services
+
+    alice = holdings["person"]
+    consent_services.grant_marketing(
+        email=alice.email, source=ConsentSource.SIGNUP, now=NOW - timedelta(days=30)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
+
+    marketing = consent_services.current_consents(email="alice@example.fr")[Purpose.MARKETING_EMAIL]
+    assert (marketing.action, marketing.source, marketing.at) == (
+        Action.WITHDRAWN,
+        ConsentSource.RIGHTS_REQUEST,
+        NOW,
+    )
+    OppositionEntry.objects.all().delete()  # purged, 3 years on
+    later = NOW + timedelta(days=3 * 366)
+    assert not consent_services.may_send_marketing(email="alice@example.fr", now=later)
+
+
+def test_it_records_no_withdrawal_when_no_consent_is_current(holdings, erasure_dsr, bob, seams):
+    fulfilment.execute_erasure(dsr=erasure_dsr, person=holdings["person"], by=bob, now=NOW)
+
+    assert not ConsentRecord.objects.filter(purpose=Purpose.MARKETING_EMAIL).exists()
 
 
 def test_it_changes_nothing_the_second_time(holdings, erasure_dsr, bob, seams):
