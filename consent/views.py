@@ -13,7 +13,7 @@ from people.models import SavedCard
 from rights import views as rights_views
 
 from . import banner, services
-from .models import Action, ConsentSource, Purpose, TextKind
+from .models import ConsentSource, Purpose, TextKind
 
 
 @require_GET
@@ -73,13 +73,16 @@ def my_consents(request: HttpRequest) -> HttpResponse:
     email = _privacy_email(request)
     if not email:
         return _sign_in_needed(request)
-    state = services.current_consents(email=email)
-    marketing = state.get(Purpose.MARKETING_EMAIL)
+    marketing = services.current_consents(email=email).get(Purpose.MARKETING_EMAIL)
+    # The box shows what happens, not only what was ticked: a client with no record gets
+    # newsletters too (soft opt-in, CPCE L34-5), and must see it to untick it (B10, B12).
+    receives = services.may_send_marketing(email=email, now=timezone.now())
     return render(
         request,
         "consent/my_consents.html",
         {
-            "marketing_granted": marketing is not None and marketing.action == Action.GRANTED,
+            "marketing_granted": receives,
+            "marketing_as_client": receives and marketing is None,
             "marketing_record": marketing,
             "marketing_wording": services.wording(TextKind.MARKETING),
             "cards": SavedCard.objects.filter(

@@ -40,3 +40,31 @@ def test_it_grants_then_withdraws_marketing(privacy_client, db):
         (Action.WITHDRAWN, ConsentSource.PRIVACY_SPACE),
     ]
     assert OppositionEntry.objects.count() == 1
+
+
+def test_it_ticks_the_box_of_a_client_who_receives_newsletters_without_a_record(
+    privacy_client, make_person
+):
+    # Soft opt-in (CPCE L34-5): a client with no record is mailed, so the box must say so
+    # (B10, B12); it showed unticked while the newsletters kept coming.
+    make_person(is_client=True)
+    page = privacy_client().get("/en/vie-privee/consentements/").content.decode()
+    assert 'name="marketing" value="on" checked>' in page
+    assert "You receive them as an Okasio client" in page
+    page = privacy_client().get("/vie-privee/consentements/").content.decode()
+    assert "Vous les recevez en tant que client d’Okasio\u00a0:" in page
+
+
+def test_unticking_the_client_box_withdraws_and_objects(privacy_client, make_person):
+    make_person(is_client=True)
+    client = privacy_client()
+
+    client.post("/vie-privee/consentements/marketing/", {})
+
+    record = ConsentRecord.objects.get()
+    assert (record.action, record.source) == (Action.WITHDRAWN, ConsentSource.PRIVACY_SPACE)
+    assert OppositionEntry.objects.count() == 1
+    assert not services.may_send_marketing(email="alice@example.fr", now=NOW.replace(year=2099))
+    page = client.get("/en/vie-privee/consentements/").content.decode()
+    assert 'name="marketing" value="on">' in page  # no "checked"
+    assert "You receive them as an Okasio client" not in page
