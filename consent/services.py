@@ -647,7 +647,8 @@ def keep_card(
     """Keep a card because the person ticked the (unticked by default) box (C10).
 
     `text` is the wording shown (default: the portal's, in the active language). Raise
-    CardAlreadyKept when this payment method is already kept.
+    CardAlreadyKept when this payment method is already kept. `now` is when they ticked it;
+    see `_keep_card` for a choice reported after a withdrawal.
     """
     return _keep_card(person=person, card=card, source=source, now=now, text=text)[1]
 
@@ -660,8 +661,19 @@ def _keep_card(
     now: datetime,
     text: ConsentText | None,
 ) -> tuple[ConsentRecord, SavedCard]:
-    if SavedCard.objects.filter(stripe_payment_method_id=card.stripe_payment_method_id).exists():
-        raise CardAlreadyKept
+    """Record the consent and save the card, in the caller's transaction.
+
+    A consent reported late (a delayed or retried Stripe webhook, the platform's API) can
+    arrive after the person withdrew: the consent is recorded as of `now`, the withdrawal
+    stays their latest choice, and the card is saved already withdrawn, then detached at
+    Stripe after the commit, as `withdraw_cards` does (B12: the later choice wins; a card
+    Stripe fails to detach is retried by the saved_cards_without_consent sweep). A
+    withdrawal record names no card, so any card withdrawal since `now` counts: in doubt,
+    the card is not kept (the person can tick the box at their next purchase).
+
+    Two reports of the same card at once (the webhook and the platform's API) end as one
+    after the other would: the second raises CardAlreadyKept, not an IntegrityError.
+    """
     text = text or _store_wording(kind=TextKind.SAVED_CARD, now=now)
     record = record_consent(
         email=person.email,
@@ -671,16 +683,32 @@ def _keep_card(
         text=text,
         now=now,
     )
-    saved = SavedCard.objects.create(
-        person=person,
-        stripe_payment_method_id=card.stripe_payment_method_id,
-        brand=card.brand,
-        last4=card.last4,
-        exp_month=card.exp_month,
-        exp_year=card.exp_year,
-        consent_given_at=now,
-        consent_text_version=text.hash[:40],
+    withdrawn = (
+        ConsentRecord.objects.for_subject(record.subject_hash)
+        .filter(purpose=Purpose.SAVED_CARD, action=Action.WITHDRAWN, at__gt=now)
+        .latest_first()
+        .first()
     )
+    try:
+        with transaction.atomic():
+            saved = SavedCard.objects.create(
+                person=person,
+                stripe_payment_method_id=card.stripe_payment_method_id,
+                brand=card.brand,
+                last4=card.last4,
+                exp_month=card.exp_month,
+                exp_year=card.exp_year,
+                consent_given_at=now,
+                consent_text_version=text.hash[:40],
+                consent_withdrawn_at=withdrawn.at if withdrawn else None,
+            )
+    except IntegrityError:
+        pm = card.stripe_payment_method_id
+        if SavedCard.objects.filter(stripe_payment_method_id=pm).exists():
+            raise CardAlreadyKept from None
+        raise
+    if withdrawn:
+        transaction.on_commit(partial(remove_withdrawn_cards, cards=[saved]), robust=True)
     return record, saved
 
 

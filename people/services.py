@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -183,7 +184,8 @@ def record_payment_method(method: dict[str, Any], *, event: dict[str, Any], now:
         language = metadata.get(CONSENT_LANGUAGE_KEY)
         if language not in dict(settings.LANGUAGES):
             language = settings.LANGUAGE_CODE
-        with translation.override(language):
+        with translation.override(language), suppress(consent_services.CardAlreadyKept):
+            # Kept meanwhile through the platform's consent API: as the check above.
             consent_services.keep_card(
                 person=person,
                 card=consent_services.CardDetails(

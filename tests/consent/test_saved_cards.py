@@ -5,6 +5,8 @@ The real stripe-python client talks to localstripe on 127.0.0.1 (tests/conftest.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.apps import apps
 
@@ -126,3 +128,52 @@ def test_it_stores_no_cvv_in_any_model():
             assert not any(w in name for w in ["cvv", "cvc", "cryptogram", "security_code"]), (
                 f"{model._meta.label}.{field.name}"
             )
+
+
+@pytest.fixture
+def attached_method(stripe_api, alice):
+    """A card attached at Stripe (localstripe) to Alice's customer, not kept yet."""
+    customer = stripe_api.v1.customers.create(params={"email": alice.email})
+    method = stripe_api.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    stripe_api.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    return method.id
+
+
+def test_it_does_not_keep_a_card_withdrawn_after_the_checkout_reported_late(
+    alice, attached_method, stripe_api, django_capture_on_commit_callbacks
+):
+    # B12, C10: the person ticked the box at 11:00 and withdrew at 11:05; a delayed or
+    # retried webhook reports the 11:00 consent afterwards. The later choice wins.
+    services.withdraw_cards(email=alice.email, source=ConsentSource.PRIVACY_SPACE, now=NOW)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.keep_card(
+            person=alice,
+            card=services.CardDetails(attached_method, "visa", "4242", 4, 2030),
+            source=ConsentSource.CHECKOUT,
+            now=NOW - timedelta(minutes=5),
+        )
+
+    assert not SavedCard.objects.exists()
+    assert stripe_api.v1.payment_methods.retrieve(attached_method).customer is None
+    state = services.current_consents(email=alice.email)[Purpose.SAVED_CARD]
+    assert (state.action, state.at) == (Action.WITHDRAWN, NOW)
+    assert ConsentRecord.objects.filter(action=Action.GRANTED).count() == 1  # the proof
+
+
+def test_it_refuses_a_card_kept_twice_without_a_database_error(saved_card):
+    # What the webhook and the platform's API racing for one card end in: the second is
+    # told the card is kept (400 for the API), and leaves no record behind.
+    with pytest.raises(services.CardAlreadyKept):
+        services.keep_card(
+            person=saved_card.person,
+            card=services.CardDetails(saved_card.stripe_payment_method_id, "visa", "4242", 4, 2030),
+            source=ConsentSource.API,
+            now=NOW,
+        )
+    assert SavedCard.objects.count() == 1
+    assert ConsentRecord.objects.filter(purpose=Purpose.SAVED_CARD).count() == 1

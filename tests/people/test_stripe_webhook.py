@@ -292,6 +292,48 @@ def test_it_keeps_a_card_saved_through_the_consent_service(post, stripe_api, att
     assert _customer_of(stripe_api, method["id"]) == alice.stripe_customer_id
 
 
+def test_a_delayed_webhook_does_not_keep_a_card_withdrawn_since(
+    post, stripe_api, attached_card, alice, django_capture_on_commit_callbacks
+):
+    # B12, C10: the box was ticked at checkout (the event's time); the person withdrew
+    # afterwards, before the (delayed or retried) webhook came.
+    method = attached_card["data"]["object"]
+    method["metadata"] = {"okasio_keep_card": "true"}
+    checkout = datetime.fromtimestamp(attached_card["created"], tz=UTC)
+    consent_services.withdraw_cards(
+        email=alice.email, source=ConsentSource.API, now=checkout.replace(year=checkout.year + 1)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(attached_card).status_code == 200
+
+    assert not SavedCard.objects.exists()
+    assert _customer_of(stripe_api, method["id"]) is None
+
+
+def test_it_answers_200_when_the_platform_api_kept_the_card_meanwhile(
+    post, stripe_api, attached_card, alice, monkeypatch
+):
+    # The race: the platform's consent API keeps the card between the webhook's check and
+    # its own keep_card. It ends as if the API had come first, not in a 500.
+    method = attached_card["data"]["object"]
+    method["metadata"] = {"okasio_keep_card": "true"}
+    keep_card = consent_services.keep_card
+
+    def api_first(**kwargs):
+        keep_card(**{**kwargs, "source": ConsentSource.API})
+        return keep_card(**kwargs)
+
+    monkeypatch.setattr(consent_services, "keep_card", api_first)
+
+    assert post(attached_card).status_code == 200
+
+    assert SavedCard.objects.count() == 1
+    record = ConsentRecord.objects.get(purpose=Purpose.SAVED_CARD)
+    assert record.source == ConsentSource.API
+    assert _customer_of(stripe_api, method["id"]) == alice.stripe_customer_id
+
+
 def test_it_forgets_a_card_detached_at_stripe(post, customer_alice):
     SavedCard.objects.create(
         person=customer_alice,
