@@ -28,12 +28,14 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 
 from audit.hashing import normalise_email
 from audit.models import ActorType
 from audit.services import record_event
 from rights import deadlines, emails, tasks
 from rights.emails import absolute_url
+from rights.forms import describe_details
 from rights.models import (
     ActionRefused,
     Channel,
@@ -311,7 +313,7 @@ def submit_request(
     # New or joined, the same one statement (the API tests count them).
     dsr = DataSubjectRequest.objects.insert_unless_open(candidate)
     if dsr.code != candidate.code:
-        _join_existing(dsr, language=language, now=now)
+        _join_existing(dsr, details=details, language=language, now=now)
         return dsr
     # Ours: the candidate holds every field as inserted, and now its id.
     candidate.pk = dsr.pk
@@ -330,13 +332,20 @@ def submit_request(
     return dsr
 
 
-def _join_existing(dsr: DataSubjectRequest, *, language: str, now: datetime) -> None:
+def _join_existing(
+    dsr: DataSubjectRequest, *, details: dict[str, Any], language: str, now: datetime
+) -> None:
     """The same right asked again while a request is open: tell the person by email.
 
+    What this submission asked is kept on the "joined" step, in its own words, for the DPO
+    and on the tracker: the request keeps its first details, and nothing sent is lost
+    (an objection to marketing joining one to another use, a further correction).
     The email carries a fresh link to the existing request (a confirmation link while it
     waits for confirmation, a tracker link after), so a lost first email is not a dead end.
     """
-    dsr.add_step(StepKind.JOINED, now=now)
+    with translation.override(language):
+        asked = "\n".join(f"{q}: {a}" for q, a in describe_details(dsr.kind, details))
+    dsr.add_step(StepKind.JOINED, now=now, message=asked)
     queue_link_email(
         template="request_joined",
         dsr=dsr,

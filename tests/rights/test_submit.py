@@ -177,6 +177,28 @@ def test_it_joins_a_second_open_request_of_the_same_kind(client, db):
 
 
 @pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
+def test_what_a_joining_submission_asked_is_kept_on_its_step(client, make_dsr, confirmed):
+    """Nothing sent is lost: the request keeps its first details, the "joined" step holds
+    what the second submission asked, shown to the DPO and on the tracker."""
+    dsr = make_dsr(confirm=confirmed, kind="erasure", details={"scope": "everything"})
+    services.submit_request(
+        kind="erasure",
+        email="alice@example.fr",
+        name="",
+        language="en",
+        details={"scope": "part", "part": "Only my reviews of the pottery class"},
+        now=NOW,
+    )
+    dsr.refresh_from_db()
+    assert dsr.details["scope"] == "everything"
+    step = dsr.steps.get(kind=StepKind.JOINED)
+    assert "Only my reviews of the pottery class" in step.message
+    if confirmed:
+        page = client.get(f"/en/suivi/{dsr.tracker_token}/").content.decode()
+        assert "Only my reviews of the pottery class" in page
+
+
+@pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
 def test_joining_leaves_the_open_request_as_it_was(make_dsr, confirmed):
     """The join's INSERT meets the open request and returns it unchanged (STYLE 5)."""
     from django.forms.models import model_to_dict
