@@ -727,9 +727,11 @@ FIELDS: tuple[Field, ...] = (
         recipients=HOSTING,
         retention=(ACCOUNT_CONTENT_RETENTION,),
         erasure=Erasure.ANONYMISE,
+        # Nothing can find personal details in free text reliably: the person is told the
+        # text stays as written and can ask for a part of it to go.
         erasure_note=_(
-            "The activity stays for its participants, without its organiser; personal "
-            "details in its text are removed"
+            "The activity stays for its participants, without its organiser; its title and "
+            "description stay as written: tell us if they hold personal details to remove"
         ),
         portable=True,
         source=Source.PROVIDED,
