@@ -152,6 +152,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "rights.tasks.send_confirmation_reminders",
         "schedule": crontab(minute="*/15"),  # https://crontab.guru/#*/15_*_*_*_*
     },
+    # Erasures' Stripe deletions that Stripe has not confirmed (rights.PendingStripeDeletion).
+    "rights-retry-stripe-deletions": {
+        "task": "rights.tasks.retry_stripe_deletions",
+        "schedule": crontab(minute=45),  # https://crontab.guru/#45_*_*_*_*
+    },
     # The DPO group's morning digest: requests due soon and overdue (references only).
     "rights-send-deadline-digest": {
         "task": "rights.tasks.send_deadline_digest",

@@ -487,6 +487,9 @@ DIRECTIVE_RETENTION = Retention(
 ERASURE_LEDGER_RETENTION = Retention(
     None, _("as long as a backup taken before your erasure may be restored")
 )
+STRIPE_DELETION_RETENTION = Retention(
+    None, _("until Stripe confirms it deleted the customer, after your erasure")
+)
 RIGHTS_KEEP_REASON = _(
     "GDPR 5(2) and 17(3)(b): proof that your requests were received and answered in time"
 )
@@ -1030,6 +1033,19 @@ FIELDS: tuple[Field, ...] = (
         portable=False,
         source=Source.ASSIGNED,
     ),
+    # rights.PendingStripeDeletion: an erasure's Stripe customer, until Stripe confirms
+    *_declare(
+        "rights.PendingStripeDeletion",
+        "customer_id",
+        category=Category.PURCHASES,
+        purposes=(RIGHTS,),
+        recipients=PAYMENT_CHAIN,
+        retention=(STRIPE_DELETION_RETENTION,),
+        erasure=Erasure.KEEP,
+        keep_reason=_("GDPR 17 and 19: to have the customer deleted at Stripe too"),
+        portable=False,
+        source=Source.STRIPE,
+    ),
     # rights.PostMortemDirective: what the person wants done after their death (LIL art. 85)
     *_declare(
         "rights.PostMortemDirective",
@@ -1131,6 +1147,7 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
             "rights.Restriction",
             "rights.ErasureLedger",
             "rights.ErasureKeptRow",
+            "rights.PendingStripeDeletion",
             "rights.PostMortemDirective",
             "consent.ConsentRecord",
             "consent.ConsentText",
@@ -1146,6 +1163,9 @@ NOT_PERSONAL: dict[tuple[str, str], str] = {
     ("rights.ObjectionDecision", "decided_by"): "the Okasio staff account that decided: staff data",
     ("rights.Restriction", "code"): "a random public code (UUID) of the restriction",
     ("rights.ErasureLedger", "summary"): "counts and dates per model and action; never a value",
+    ("rights.PendingStripeDeletion", "notification"): "the request's Stripe notification: "
+    "an internal key",
+    ("rights.PendingStripeDeletion", "queued_at"): "when the deletion was last queued",
     **{
         ("rights.ErasureKeptRow", name): "which row an erasure kept and until when: a model "
         "name, an internal key and a date; the row itself no longer names the person"
@@ -1251,6 +1271,8 @@ NOT_PERSON_ROWS: dict[str, str] = {
     "RIGHTS_SENT_EMAIL_RETENTION_DAYS; the erasure confirmation itself goes through it",
     "rights.Export": "the export itself; an erasure deletes the address's exports "
     "(rights.exports.delete_exports_about)",
+    "rights.PendingStripeDeletion": "written by the erasure once the person is gone; the "
+    "customer id names no one here",
     "rights.ErasureLedger": "a keyed hash written by the erasure, for backup restores, and "
     "the address for the final notice, blanked once it is sent",
 }

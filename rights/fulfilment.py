@@ -55,6 +55,7 @@ from rights.models import (
     NotificationStatus,
     ObjectionDecision,
     OutcomeGround,
+    PendingStripeDeletion,
     RecipientNotification,
     RequestKind,
     RequestStatus,
@@ -159,6 +160,7 @@ def delete_stripe_customer(
         if notification is not None:
             notification.record_attempt(now=now, error=str(error))
         raise
+    PendingStripeDeletion.objects.filter(customer_id=customer_id).delete()
     if notification is not None:
         _record_success(notification, now=now)
 
@@ -537,9 +539,14 @@ def _forget(*, person: Person, now: datetime) -> str:
 
 
 def _delete_stripe_customer_after_commit(
-    customer_id: str, notification: RecipientNotification | None
+    customer_id: str, notification: RecipientNotification | None, *, now: datetime
 ) -> None:
+    """Record the deletion to do, in the erasure's transaction, and queue it after commit;
+    rights.tasks.retry_stripe_deletions queues again whatever Stripe has not confirmed."""
     if customer_id:
+        PendingStripeDeletion.objects.update_or_create(
+            customer_id=customer_id, defaults={"notification": notification, "queued_at": now}
+        )
         transaction.on_commit(
             partial(
                 stripe_delete_customer,
@@ -615,7 +622,9 @@ def execute_erasure(
         now=now,
     )
     if customer_id:
-        _delete_stripe_customer_after_commit(customer_id, stripe_notification(notifications))
+        _delete_stripe_customer_after_commit(
+            customer_id, stripe_notification(notifications), now=now
+        )
     erased = list(dict.fromkeys(item.category for item in erased_items))
     kept = _kept(plan)
     dsr.audit("erasure.executed", now=now, actor_user=by, rows=done)
@@ -712,7 +721,7 @@ def reapply_erasures(*, now: datetime, dry_run: bool = False) -> int:
             if erasure is None:
                 continue
             email, _plan, done, customer_id = erasure
-            _delete_stripe_customer_after_commit(customer_id, None)
+            _delete_stripe_customer_after_commit(customer_id, None, now=now)
             ErasureLedger.objects.filter(subject_hash=digest).update(last_reapplied_at=now)
             record_event(
                 action="erasure.reapplied",

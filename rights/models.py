@@ -1490,6 +1490,34 @@ class RecipientNotification(models.Model):
         )
 
 
+class PendingStripeDeletion(models.Model):
+    """A Stripe customer an erasure must still delete (B4, B6).
+
+    Written in the erasure's transaction and deleted once Stripe confirms, so the customer
+    is not forgotten when the task is never queued (the broker was down) or gives up after
+    its retries: `rights.tasks.retry_stripe_deletions` queues what is left. The customer id
+    is an opaque, pseudonymous reference; the person's row is gone.
+    """
+
+    customer_id = models.CharField(_("Stripe customer"), max_length=255, unique=True)
+    notification = models.ForeignKey(
+        RecipientNotification,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("notification"),
+    )
+    queued_at = models.DateTimeField(_("last queued at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Stripe deletion waiting")
+        verbose_name_plural = _("Stripe deletions waiting")
+
+    def __str__(self) -> str:
+        return f"Stripe {self.customer_id[:8]}…"
+
+
 class ErasureLedgerQuerySet(models.QuerySet):
     def final_notice_due(self, today: date) -> ErasureLedgerQuerySet:
         """Entries whose final notice waits and whose last kept item's date has passed."""

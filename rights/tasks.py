@@ -8,6 +8,7 @@ which record every run.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from celery import Task, shared_task
 from django.utils import timezone
@@ -15,7 +16,7 @@ from django.utils import timezone
 from people import stripe as people_stripe
 from people.models import Person
 from rights import exports, fulfilment, services
-from rights.models import DataSubjectRequest, RecipientNotification
+from rights.models import DataSubjectRequest, PendingStripeDeletion, RecipientNotification
 
 # Stripe unreachable, timing out, 429 or 5xx: try again after 1, 2, 4... minutes, then
 # hourly, for about a day (with jitter); the notification shows the DPO the last error.
@@ -77,6 +78,25 @@ def delete_stripe_customer(customer_id: str, notification_id: int | None = None)
         customer_id=customer_id, notification=notification, now=timezone.now()
     )
     return 1
+
+
+# A deletion still waiting this long has outlived its task's retries (about a day), or its
+# task was never queued: queue it again.
+STRIPE_DELETION_REQUEUE_AFTER = timedelta(days=1)
+
+
+@shared_task(ignore_result=True)
+def retry_stripe_deletions() -> int:
+    """Queue again each Stripe deletion an erasure recorded that Stripe has not confirmed
+    within STRIPE_DELETION_REQUEUE_AFTER of its last queueing; return how many."""
+    now = timezone.now()
+    waiting = list(
+        PendingStripeDeletion.objects.filter(queued_at__lt=now - STRIPE_DELETION_REQUEUE_AFTER)
+    )
+    for deletion in waiting:
+        delete_stripe_customer.delay(deletion.customer_id, deletion.notification_id)
+    PendingStripeDeletion.objects.filter(pk__in=[d.pk for d in waiting]).update(queued_at=now)
+    return len(waiting)
 
 
 @shared_task(**STRIPE_RETRY)

@@ -202,3 +202,27 @@ def test_a_refusal_is_recorded_and_not_retried(make_dsr, stripe_api, settings, e
     assert type(result.result) is people_stripe.StripeError
     notice.refresh_from_db()
     assert notice.attempts == 1 and "not configured" in notice.last_error
+
+
+def test_a_stripe_deletion_is_not_forgotten_when_its_task_is_lost(
+    paying_alice, make_dsr, bob, django_capture_on_commit_callbacks, time_machine
+):
+    """B4, B6: the customer to delete is written with the erasure; when the task never runs
+    (the broker was down at commit, or it gave up after its retries), the hourly
+    retry_stripe_deletions queues it again a day later, until Stripe confirms."""
+    from rights.models import PendingStripeDeletion
+
+    customer_id = paying_alice.stripe_customer_id
+    dsr = make_dsr(confirm=True, kind="erasure", details={"scope": "everything"})
+    time_machine.move_to(NOW, tick=False)
+    with django_capture_on_commit_callbacks(execute=False):  # the task is lost
+        fulfilment.execute_erasure(dsr=dsr, person=paying_alice, by=bob, now=NOW)
+    assert PendingStripeDeletion.objects.filter(customer_id=customer_id).exists()
+    assert tasks.retry_stripe_deletions() == 0  # not yet: its own task may still be retrying
+
+    time_machine.move_to(NOW + tasks.STRIPE_DELETION_REQUEUE_AFTER * 1.1, tick=False)
+    assert tasks.retry_stripe_deletions() == 1
+
+    assert people_stripe.customer_data(customer_id) is None  # deleted at Stripe
+    assert not PendingStripeDeletion.objects.exists()
+    assert _stripe_notice(dsr).status == NotificationStatus.SENT
