@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
+from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connections, models, transaction
@@ -966,7 +967,8 @@ def purge_stripe_events(
     settings=("RETENTION_MONTHS['consent_proof']",),
     summary="Consent records deleted 5 years after they stopped being relied on, that is "
     "after a later choice (a withdrawal, a new choice) replaced them; the latest choice "
-    "per person and purpose is the current state and stays (B12, GDPR 7(1)).",
+    "per person and purpose is the current state and stays (B12, GDPR 7(1)). A cookie "
+    "choice is relied on for CONSENT_CHOICE_MONTHS at most: 5 years after that, it goes.",
 )
 def purge_consent_proof(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
@@ -981,9 +983,15 @@ def purge_consent_proof(
     superseded = Exists(
         replaced.exclude(subject_hash="").filter(subject_hash=OuterRef("subject_hash"))
     ) | Exists(replaced.filter(browser_id=OuterRef("browser_id")))
+    # A cookie choice lapses after CONSENT_CHOICE_MONTHS (the banner asks again, under a new
+    # browser id): from then it is relied on no more, replaced or not (C5).
+    lapsed = Q(
+        browser_id__isnull=False,
+        at__lt=before - relativedelta(months=settings.CONSENT_CHOICE_MONTHS),
+    )
     return _delete_in_batches(
         ConsentRecord.objects.filter(at__lt=before),
-        conditions=(superseded,),
+        conditions=(superseded | lapsed,),
         held=_held_by_hash(now, "subject_hash"),
         dry_run=dry_run,
         batch_size=batch_size,

@@ -56,6 +56,19 @@ def test_it_keeps_the_proof_of_a_current_consent_however_old(record):
     assert ConsentRecord.objects.filter(pk=current.pk).exists()
 
 
+def test_a_cookie_choice_goes_five_years_after_it_lapsed_even_if_never_replaced(record, settings):
+    """C5: a banner choice lives CONSENT_CHOICE_MONTHS; the banner then asks again under a
+    new browser id, so nothing ever replaces the old one: its proof goes 5 years later."""
+    browser = uuid.uuid4()
+    choice = record(Action.GRANTED, WITHDRAWN_AT, browser=browser, purpose="audience")
+    lapsed = add_months(WITHDRAWN_AT.date(), settings.CONSENT_CHOICE_MONTHS)
+    five_years_after = add_months(lapsed, 60)
+
+    assert purge_consent_proof(now=_at(five_years_after - timedelta(days=1))).affected == 0
+    assert purge_consent_proof(now=_at(five_years_after + timedelta(days=1))).affected == 1
+    assert not ConsentRecord.objects.filter(pk=choice.pk).exists()
+
+
 def test_it_compares_records_of_the_same_person_and_purpose_only(record):
     old = record(Action.GRANTED, WITHDRAWN_AT - timedelta(days=900))
     record(Action.WITHDRAWN, WITHDRAWN_AT, email="bob@example.fr")
