@@ -58,6 +58,31 @@ class ChainCheck(NamedTuple):
     checked: int
 
 
+class Anchor(NamedTuple):
+    """An event's id and hash, written down outside the database: `audit_verify` prints
+    the head's, the nightly check logs it. The chain must still hold that event unchanged."""
+
+    id: int
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        """Read "ID:HASH"; raise ValueError otherwise."""
+        event_id, _, digest = text.partition(":")
+        if not event_id.isdigit() or len(digest) != 64:
+            raise ValueError("an anchor is ID:HASH, as audit_verify prints it")
+        return cls(int(event_id), digest)
+
+    def __str__(self) -> str:
+        return f"{self.id}:{self.hash}"
+
+
+def chain_head() -> Anchor | None:
+    """The last event's anchor (None for an empty log)."""
+    last = AuditEvent.objects.order_by("-id").values_list("id", "hash").first()
+    return Anchor(*last) if last else None
+
+
 def record_event(
     *,
     action: str,
@@ -129,20 +154,32 @@ def _lock_and_read_last_hash() -> str | None:
     return row[0] if row else None
 
 
-def verify_chain(*, chunk_size: int = 2000) -> ChainCheck:
+def verify_chain(*, chunk_size: int = 2000, anchor: Anchor | None = None) -> ChainCheck:
     """Walk the log in id order and return (ok, first broken row's id or None, rows checked).
 
     A row is broken when its `prev_hash` is not the previous row's `hash` (a row deleted,
     inserted or moved before it) or its `hash` does not match its content (the row edited).
     Rows are streamed `chunk_size` at a time, so memory does not grow with the table.
+
+    The chain alone cannot show rows cut from its end, nor an edit followed by recomputing
+    every later hash: whoever can disable the trigger (the table's owner) can do both. An
+    `anchor` kept outside the database catches them up to it: the event it names must still
+    be there with the same hash (else that event's id is returned as broken).
     """
     expected_prev = GENESIS_HASH
     checked = 0
+    anchored = anchor is None
     for event in AuditEvent.objects.order_by("id").iterator(chunk_size=chunk_size):
         checked += 1
         if event.prev_hash != expected_prev or event.hash != event.compute_hash():
             return ChainCheck(ok=False, first_broken_id=event.pk, checked=checked)
+        if anchor is not None and event.pk == anchor.id:
+            if event.hash != anchor.hash:
+                return ChainCheck(ok=False, first_broken_id=event.pk, checked=checked)
+            anchored = True
         expected_prev = event.hash
+    if not anchored:
+        return ChainCheck(ok=False, first_broken_id=anchor.id, checked=checked)
     return ChainCheck(ok=True, first_broken_id=None, checked=checked)
 
 

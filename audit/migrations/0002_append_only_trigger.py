@@ -1,7 +1,9 @@
 """On PostgreSQL, refuse UPDATE, DELETE and TRUNCATE on the audit log.
 
 The trigger stops the application and casual SQL from changing history; the hash chain
-(manage.py audit_verify) detects what a table owner does with the trigger disabled.
+(manage.py audit_verify) detects what a table owner does with the trigger disabled, up to
+the last anchor kept outside the database (audit_verify --anchor): rows cut from the end,
+or rewritten with every later hash recomputed, need the anchor to show.
 SQLite (the quick start) gets no trigger.
 
 Test databases: flushing between transactional tests TRUNCATEs every table, so the test

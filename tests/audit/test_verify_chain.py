@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import ActorType, AuditEvent
-from audit.services import verify_chain
+from audit.services import Anchor, chain_head, verify_chain
 from tests.conftest import NOW
 
 
@@ -25,7 +25,8 @@ def test_it_passes_an_intact_chain(chain, capsys):
 
     call_command("audit_verify")
 
-    assert capsys.readouterr().out.strip() == "OK: 5 events, chain intact"
+    head = f"{chain[-1].pk}:{chain[-1].hash}"
+    assert capsys.readouterr().out.strip() == f"OK: 5 events, chain intact; head {head}"
 
 
 def test_it_names_an_edited_row(chain, tamper):
@@ -98,3 +99,44 @@ def test_it_reads_the_log_in_a_bounded_number_of_queries(make_event):
     many = queries_to_verify(chunk_size=2)
 
     assert few == many == 1
+
+
+def test_an_anchor_catches_rows_cut_from_the_end(chain, tamper):
+    """Without an anchor, a log cut short still verifies; the head written down before
+    (audit_verify prints it, the nightly task logs it) no longer matches."""
+    anchor = chain_head()
+    tamper("DELETE FROM audit_auditevent WHERE id >= %s", [chain[3].pk])
+
+    assert verify_chain() == (True, None, 3)  # what the chain alone cannot see
+    assert verify_chain(anchor=anchor) == (False, chain[4].pk, 3)
+    with pytest.raises(CommandError, match=f"anchored event {chain[4].pk} is gone"):
+        call_command("audit_verify", f"--anchor={anchor}")
+
+
+def test_an_anchor_catches_a_rewrite_with_every_later_hash_recomputed(chain, tamper):
+    anchor = chain_head()
+    prev = chain[1].hash
+    for event in AuditEvent.objects.filter(pk__gte=chain[2].pk).order_by("id"):
+        if event.pk == chain[2].pk:
+            event.action = "request.forged"
+        event.prev_hash = prev
+        event.hash = prev = event.compute_hash()
+        tamper(
+            "UPDATE audit_auditevent SET action = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [event.action, event.prev_hash, event.hash, event.pk],
+        )
+
+    assert verify_chain().ok  # a consistent forgery
+    assert verify_chain(anchor=anchor) == (False, chain[4].pk, 5)
+    with pytest.raises(CommandError, match="has another hash"):
+        call_command("audit_verify", f"--anchor={anchor}")
+
+
+def test_an_anchor_is_read_from_what_audit_verify_prints(chain):
+    anchor = chain_head()
+    assert Anchor.parse(str(anchor)) == anchor
+    assert verify_chain(anchor=Anchor.parse(f"{chain[1].pk}:{chain[1].hash}")).ok
+    with pytest.raises(ValueError):
+        Anchor.parse("12:not-a-hash")
+    with pytest.raises(CommandError, match="ID:HASH"):
+        call_command("audit_verify", "--anchor=nonsense")
