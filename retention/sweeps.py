@@ -5,11 +5,11 @@ SweepResult`. It reads its period from the inventory's rule for the fields it en
 (`people.inventory.retention_for`, whose months live in `settings.RETENTION_MONTHS`), so a
 sweep and the public pages cannot disagree; periods the inventory does not date (days of
 the outbox, Stripe's event ledger) come from their own setting. It leaves alone every row
-of a person under a legal hold that has not ended (and counts them), and works in batches by primary
-key: each batch is one short transaction that locks its rows, acts on them with a fixed
-number of queries whatever the batch size, and commits. Nothing is ever loaded whole, so a
-sweep killed at any point can simply be run again: committed batches are done and no longer
-match, the interrupted one rolled back as a whole.
+of a held person (`held_people`: a legal hold not ended, an active restriction) and counts
+them, and works in batches by primary key: each batch is one short transaction that locks
+its rows, acts on them with a fixed number of queries whatever the batch size, and commits.
+Nothing is ever loaded whole, so a sweep killed at any point can simply be run again:
+committed batches are done and no longer match, the interrupted one rolled back as a whole.
 
 Adding a policy is one function decorated with `@policy(...)` below. The beat schedule
 (`retention.tasks.run_all_sweeps`), `manage.py sweep`, /healthz and the admin read the
@@ -55,6 +55,7 @@ from rights.models import (
     ErasureLedger,
     Export,
     OutgoingEmail,
+    Restriction,
     SecretLink,
 )
 
@@ -67,7 +68,8 @@ class SweepResult:
     """What a sweep found and did (or, in a dry run, would do).
 
     `examined`: rows the rule matched, held ones included; `affected`: rows deleted,
-    blanked or asked (would be, in a dry run); `held`: matched rows a legal hold keeps.
+    blanked or asked (would be, in a dry run); `held`: matched rows of held people
+    (`held_people`: a legal hold, an active restriction).
     `details` splits `affected` by action when a policy has more than one.
     """
 
@@ -153,28 +155,39 @@ def _months(model: str, field_name: str, key: str | None = None) -> int:
     return inventory.retention_for(model, field_name, key).months
 
 
-# --- Legal holds --------------------------------------------------------------------------
+# --- Who is held --------------------------------------------------------------------------
+
+
+def held_people(now: datetime) -> QuerySet:
+    """The people no sweep may touch, the one place that says who is held.
+
+    A legal hold not ended (from the moment it is placed, even one dated to start later)
+    keeps the evidence of a dispute. An active restriction (GDPR 18(2): "with the exception
+    of storage", processed only with consent or for legal claims; REQUIREMENTS B5) keeps
+    everything stored as it is: deleting, blanking or emailing is processing, and deleting
+    the person would also delete the restriction (CASCADE).
+    """
+    return Person.objects.filter(
+        Exists(LegalHold.objects.not_ended(now=now).filter(person_id=OuterRef("pk")))
+        | Exists(Restriction.objects.active().filter(person_id=OuterRef("pk")))
+    )
 
 
 def _held(now: datetime, person_ref: str) -> Exists:
-    """True for rows whose person (through `person_ref`) is under a legal hold not ended."""
-    return Exists(LegalHold.objects.not_ended(now=now).filter(person_id=OuterRef(person_ref)))
+    """True for rows whose person (through `person_ref`) is held."""
+    return Exists(held_people(now).filter(pk=OuterRef(person_ref)))
 
 
 def _held_by_email(now: datetime, email_ref: str) -> Exists:
     """True for rows kept by address (requests, the outbox) whose address is a held
     person's."""
-    return Exists(
-        LegalHold.objects.not_ended(now=now).filter(person__email__iexact=OuterRef(email_ref))
-    )
+    return Exists(held_people(now).filter(email__iexact=OuterRef(email_ref)))
 
 
 def _held_by_hash(now: datetime, hash_field: str) -> Q:
     """True for rows that name a held person by the keyed hash of their address. The hash
-    is computed here, not in SQL; holds are few."""
-    emails = Person.objects.filter(
-        Exists(LegalHold.objects.not_ended(now=now).filter(person_id=OuterRef("pk")))
-    ).values_list("email", flat=True)
+    is computed here, not in SQL; held people are few."""
+    emails = held_people(now).values_list("email", flat=True)
     return Q(**{f"{hash_field}__in": sorted({subject_hash(email) for email in emails})})
 
 
@@ -450,9 +463,10 @@ def purge_prospects(
     held = _held(now, "pk")
     grace_ended = now - timedelta(days=settings.RETENTION_REPERMISSION_GRACE_DAYS)
     unanswered = _asked_this_cycle().filter(answered_yes_at__isnull=True, sent_at__lt=grace_ended)
-    # Asking someone who objected (opposition list, refusal or withdrawal last, restriction)
-    # whether they want our emails is itself prospecting (GDPR 21(3); B9): they are not
-    # asked, and since no answer can come, they go at the end of their 3 years.
+    # Asking someone who objected (opposition list, refusal or withdrawal last) whether
+    # they want our emails is itself prospecting (GDPR 21(3); B9): they are not asked, and
+    # since no answer can come, they go at the end of their 3 years. A restricted person
+    # is held (`held_people`): neither asked nor deleted.
     not_objected = partial(_objected, now=now, objected=False)
     objected = _in_batches(
         expired,

@@ -1,4 +1,5 @@
-"""Factories for the retention tests: saved cards, traces, holds, a population of prospects.
+"""Factories for the retention tests: saved cards, traces, holds, restrictions, a population
+of prospects.
 
 `make_purchase` is the shared one in tests/conftest.py; `make_dsr` and `holdings` are the
 rights app's (tests/rights/conftest.py), for the policies on what requests leave behind.
@@ -56,6 +57,18 @@ def make_hold(db):
         kwargs.setdefault("reason", HoldReason.DISPUTE)
         kwargs.setdefault("since", NOW - timedelta(days=400 * 10))
         return LegalHold.objects.create(person=person, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def make_restriction(db):
+    from rights.models import Restriction, RestrictionCase
+
+    def make(person, **kwargs) -> Restriction:
+        kwargs.setdefault("case", RestrictionCase.LEGAL_CLAIMS)
+        kwargs.setdefault("started_at", NOW - timedelta(days=400 * 10))
+        return Restriction.objects.create(person=person, **kwargs)
 
     return make
 

@@ -93,6 +93,17 @@ def test_it_keeps_the_request_of_a_held_address(make_dsr, make_person, make_hold
     assert dsr.email == "alice@example.fr"
 
 
+def test_it_keeps_the_request_of_a_restricted_address(make_dsr, make_person, make_restriction):
+    dsr = _closed(make_dsr)
+    make_restriction(make_person(email="Alice@example.fr"))
+
+    result = anonymise_closed_requests(now=_at(FIVE_YEARS_LATER + timedelta(days=1)))
+
+    assert (result.held, result.affected) == (1, 0)
+    dsr.refresh_from_db()
+    assert dsr.email == "alice@example.fr"
+
+
 def test_it_changes_nothing_in_a_dry_run(make_dsr):
     _closed(make_dsr)
     result = anonymise_closed_requests(now=_at(FIVE_YEARS_LATER + timedelta(days=1)), dry_run=True)

@@ -11,6 +11,7 @@ from people.models import Person, Purchase, TechnicalTrace
 from retention import sweeps
 from retention.models import Repermission
 from retention.sweeps import purge_card_evidence, purge_prospects, purge_technical_traces
+from rights.models import Restriction
 from tests.conftest import NOW
 
 LONG_AGO = NOW - timedelta(days=5 * 366)
@@ -57,6 +58,37 @@ def test_it_keeps_everything_of_a_person_under_legal_hold(
     assert (prospects.held, prospects.affected) == (1, 0)
     assert (cards.examined, cards.held, cards.affected) == (1, 1, 0)
     assert (traces.examined, traces.held, traces.affected) == (1, 1, 0)
+
+
+def test_it_keeps_everything_of_a_person_with_an_active_restriction(
+    make_person, make_purchase, make_trace, make_restriction
+):
+    """GDPR 18(2): restricted data are only stored; deleting them is processing (B5)."""
+    restricted = make_person(email="restricted@example.fr", is_prospect=True, collected_at=LONG_AGO)
+    restriction = make_restriction(restricted)
+    Repermission.objects.create(person=restricted, asked_at=LONG_AGO, sent_at=LONG_AGO)
+    purchase = make_purchase(person=restricted, debited_on=LONG_AGO.date())
+    trace = make_trace(person=restricted, seen_at=LONG_AGO)
+
+    prospects = purge_prospects(now=NOW)
+    cards = purge_card_evidence(now=NOW)
+    traces = purge_technical_traces(now=NOW)
+
+    assert Restriction.objects.active().filter(pk=restriction.pk).exists()
+    purchase.refresh_from_db()
+    assert purchase.card_last4 == "4242"
+    assert TechnicalTrace.objects.filter(pk=trace.pk).exists()
+    assert (prospects.held, prospects.affected) == (1, 0)
+    assert (cards.examined, cards.held, cards.affected) == (1, 1, 0)
+    assert (traces.examined, traces.held, traces.affected) == (1, 1, 0)
+
+
+def test_a_lifted_restriction_holds_no_one(make_person, make_trace, make_restriction):
+    person = make_person()
+    make_restriction(person, lift_notice_at=LONG_AGO, lifted_at=LONG_AGO)
+    make_trace(person=person, seen_at=LONG_AGO)
+
+    assert purge_technical_traces(now=NOW).affected == 1
 
 
 def test_it_lets_a_hold_that_has_ended_go(make_person, make_trace, make_hold):

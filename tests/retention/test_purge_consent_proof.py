@@ -100,6 +100,16 @@ def test_it_keeps_the_records_of_a_held_person(record, make_person, make_hold):
     assert (result.held, result.affected) == (1, 0)
 
 
+def test_it_keeps_the_records_of_a_restricted_person(record, make_person, make_restriction):
+    record(Action.GRANTED, WITHDRAWN_AT - timedelta(days=900))
+    record(Action.WITHDRAWN, WITHDRAWN_AT)
+    make_restriction(make_person(email="alice@example.fr"))
+
+    result = purge_consent_proof(now=_at(FIVE_YEARS_AFTER + timedelta(days=1)))
+
+    assert (result.held, result.affected) == (1, 0)
+
+
 def test_it_changes_nothing_in_a_dry_run(record):
     record(Action.GRANTED, WITHDRAWN_AT - timedelta(days=900))
     record(Action.WITHDRAWN, WITHDRAWN_AT)

@@ -246,9 +246,7 @@ def _object_by_restriction(person):
     )
 
 
-@pytest.mark.parametrize(
-    "objection", [_object_by_opposition_list, _object_by_refusal, _object_by_restriction]
-)
+@pytest.mark.parametrize("objection", [_object_by_opposition_list, _object_by_refusal])
 def test_it_never_asks_someone_who_objected_and_deletes_them_at_3_years(
     expired_prospect, make_person, django_capture_on_commit_callbacks, objection
 ):
@@ -263,6 +261,21 @@ def test_it_never_asks_someone_who_objected_and_deletes_them_at_3_years(
     assert dry.details == result.details == {"deleted": 1, "asked": 1, "resent": 0}
     assert [m.to for m in mail.outbox] == [["bruno@example.fr"]]
     assert not Person.objects.filter(pk=expired_prospect.pk).exists()
+
+
+def test_it_neither_asks_nor_deletes_a_restricted_prospect(
+    expired_prospect, django_capture_on_commit_callbacks
+):
+    """A restriction (GDPR 18(2)) holds the person, as a legal hold does: not asked (that
+    would be prospecting, B9), and not deleted either (that would be processing, B5)."""
+    _object_by_restriction(expired_prospect)
+
+    result = _sweep(django_capture_on_commit_callbacks)
+
+    assert result.details == {"deleted": 0, "asked": 0, "resent": 0}
+    assert result.held == 1
+    assert mail.outbox == []
+    assert Person.objects.filter(pk=expired_prospect.pk).exists()
 
 
 def test_it_does_not_resend_to_someone_who_withdrew_after_being_asked(

@@ -30,7 +30,7 @@ def test_it_prints_what_each_policy_would_do_without_doing_it(make_person, make_
     assert "as of 2030-01-01T00:00:00+00:00 (dry run: nothing changes)" in output
     assert (
         "technical_traces: would affect 1 of 2 rows examined (deleted 1); "
-        "1 kept by a legal hold" in output
+        "1 kept by a legal hold or a restriction" in output
     )
     others = set(POLICIES) - {"technical_traces"}
     for name in others:

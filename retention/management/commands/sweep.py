@@ -58,5 +58,5 @@ def _describe(run) -> str:
     counts = ", ".join(f"{key} {value}" for key, value in run.details.items())
     return (
         f"{run.policy}: {verb} {run.rows_affected} of {run.rows_examined} rows examined"
-        f" ({counts}); {run.rows_held} kept by a legal hold"
+        f" ({counts}); {run.rows_held} kept by a legal hold or a restriction"
     )
