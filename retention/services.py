@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core import signing
@@ -162,16 +163,24 @@ def repermission_from_token(token: str) -> Repermission | None:
     return Repermission.objects.select_related("person").filter(code=code).first()
 
 
-def send_repermission_emails(*, repermission_ids: list[int], now: datetime) -> int:
+class RepermissionEmailsRefused(SMTPException):
+    """Some re-permission emails did not leave; the task retries them. Says how many, never
+    to whom (the server's own exception names the addresses)."""
+
+
+def send_repermission_emails(*, repermission_ids: list[int]) -> int:
     """Send the re-permission emails not sent yet among these, in one connection; return
     how many left. Rows another worker is sending are skipped (SKIP LOCKED).
 
-    Each email is recorded as sent once it has left: when the server fails half-way, the
-    ones that left are marked before the error is raised (and the task retries), so the
-    retry sends only the rest, never the same email twice.
+    An address the server refuses does not stop the others: each email that left is marked
+    with the time it left (the grace period counts from it, C8), then, if any was refused,
+    RepermissionEmailsRefused is raised and the task retries, sending only the rest, never
+    the same email twice. After that the prospects sweep sends it again every day; an email
+    that still has not left a grace period after it was asked counts as asked and
+    unanswered, so the person is deleted rather than kept for ever (`purge_prospects`).
     """
-    sent: list[int] = []
-    failure: Exception | None = None
+    sent: list[Repermission] = []
+    refusals: list[str] = []
     with transaction.atomic():
         pending = list(
             Repermission.objects.filter(pk__in=repermission_ids, sent_at__isnull=True)
@@ -184,13 +193,17 @@ def send_repermission_emails(*, repermission_ids: list[int], now: datetime) -> i
             for repermission in pending:
                 try:
                     mail.send_messages([_repermission_email(repermission)])
-                except Exception as exc:  # the server refused: the rest waits for the retry
-                    failure = exc
-                    break
-                sent.append(repermission.pk)
-        Repermission.objects.filter(pk__in=sent).update(sent_at=now)
-    if failure is not None:
-        raise failure
+                except Exception as exc:  # refused: the others still go, the retry sends it
+                    refusals.append(type(exc).__name__)
+                    continue
+                repermission.sent_at = timezone.now()
+                sent.append(repermission)
+        Repermission.objects.bulk_update(sent, ["sent_at"])
+    if refusals:
+        raise RepermissionEmailsRefused(
+            f"{len(refusals)} of {len(pending)} re-permission email(s) did not leave"
+            f" ({', '.join(sorted(set(refusals)))})"
+        )
     return len(sent)
 
 

@@ -428,13 +428,11 @@ def _ask(keys: list[int], *, now: datetime) -> int:
         [Repermission(person_id=key, asked_at=now) for key in keys]
     )
     ids = [repermission.pk for repermission in asked]
-    transaction.on_commit(
-        partial(tasks.send_repermission_emails.delay, ids, now.isoformat()), robust=True
-    )
+    transaction.on_commit(partial(tasks.send_repermission_emails.delay, ids), robust=True)
     return len(ids)
 
 
-def _resend(keys: list[int], *, now: datetime) -> int:
+def _resend(keys: list[int]) -> int:
     from retention import tasks
 
     ids = list(
@@ -442,9 +440,7 @@ def _resend(keys: list[int], *, now: datetime) -> int:
             "pk", flat=True
         )
     )
-    transaction.on_commit(
-        partial(tasks.send_repermission_emails.delay, ids, now.isoformat()), robust=True
-    )
+    transaction.on_commit(partial(tasks.send_repermission_emails.delay, ids), robust=True)
     return len(ids)
 
 
@@ -462,7 +458,13 @@ def purge_prospects(
     expired = _prospects(now)
     held = _held(now, "pk")
     grace_ended = now - timedelta(days=settings.RETENTION_REPERMISSION_GRACE_DAYS)
-    unanswered = _asked_this_cycle().filter(answered_yes_at__isnull=True, sent_at__lt=grace_ended)
+    # Asked and unanswered: no yes a grace period after the email left, or, for an address
+    # the server has refused every day since (the resend below), a grace period after it
+    # was asked: otherwise a dead address would keep its person for ever.
+    unanswered = _asked_this_cycle().filter(
+        Q(sent_at__lt=grace_ended) | Q(sent_at__isnull=True, asked_at__lt=grace_ended),
+        answered_yes_at__isnull=True,
+    )
     # Asking someone who objected (opposition list, refusal or withdrawal last) whether
     # they want our emails is itself prospecting (GDPR 21(3); B9): they are not asked, and
     # since no answer can come, they go at the end of their 3 years. A restricted person
@@ -497,8 +499,8 @@ def purge_prospects(
         action="asked",
         keep=not_objected,
     )
-    # An email that never left (the send failed for good) is sent again a day later; until
-    # it has left, the grace period does not start and nobody is deleted.
+    # An email that never left (the task gave up) is sent again every day, until it leaves
+    # or its grace period since it was asked ends (then the person goes, above).
     resend = _in_batches(
         expired,
         conditions=(
@@ -507,7 +509,7 @@ def purge_prospects(
         held=held,
         dry_run=dry_run,
         batch_size=batch_size,
-        act=partial(_resend, now=now),
+        act=_resend,
         action="resent",
         keep=not_objected,
     )

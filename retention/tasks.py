@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from smtplib import SMTPException
 
 from celery import shared_task
@@ -25,7 +24,7 @@ def run_sweep(policy: str) -> int:
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=8)
-def send_repermission_emails(repermission_ids: list[int], sent_at: str) -> int:
-    return services.send_repermission_emails(
-        repermission_ids=repermission_ids, now=datetime.fromisoformat(sent_at)
-    )
+def send_repermission_emails(repermission_ids: list[int], sent_at: str | None = None) -> int:
+    # `sent_at` is ignored: each email is dated when it leaves. Tasks queued before that
+    # change still carry it.
+    return services.send_repermission_emails(repermission_ids=repermission_ids)
