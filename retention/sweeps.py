@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from dateutil.relativedelta import relativedelta
@@ -48,7 +48,7 @@ from people.models import (
     TechnicalTrace,
 )
 from retention.models import LegalHold, Repermission
-from rights.deadlines import add_months
+from rights.deadlines import add_months, legal_date, legal_midnight
 from rights.models import (
     DataSubjectRequest,
     ErasureKeptRow,
@@ -145,9 +145,10 @@ def last_expired_day(today: date, months: int) -> date:
 
 
 def expired_before(now: datetime, months: int) -> datetime:
-    """The instant before which a timestamp's period of `months` has ended (UTC days)."""
-    day = last_expired_day(now.astimezone(UTC).date(), months)
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    """The instant before which a timestamp's period of `months` has ended: midnight in
+    Paris after the last expired day, both read on Paris dates (legal dates are Paris
+    dates, A1; the erasure plan reads them so too)."""
+    return legal_midnight(last_expired_day(legal_date(now), months) + ONE_DAY)
 
 
 def _months(model: str, field_name: str, key: str | None = None) -> int:
@@ -558,7 +559,7 @@ def purge_client_prospecting(
 def purge_card_evidence(
     *, now: datetime, dry_run: bool = False, batch_size: int = DEFAULT_BATCH_SIZE
 ) -> SweepResult:
-    today = now.astimezone(UTC).date()
+    today = legal_date(now)
     immediate = last_expired_day(today, _months("people.Purchase", "card_last4", "card_evidence"))
     deferred = last_expired_day(
         today, _months("people.Purchase", "card_last4", "card_evidence_deferred_debit")
@@ -590,9 +591,7 @@ def purge_accounting(
 ) -> SweepResult:
     # The period runs from the close of the financial year (REQUIREMENTS C9), taken to be
     # 31 December: an invoice goes once 31 December of its year has expired.
-    last_day = last_expired_day(
-        now.astimezone(UTC).date(), _months("people.Purchase", "invoiced_on")
-    )
+    last_day = last_expired_day(legal_date(now), _months("people.Purchase", "invoiced_on"))
     closed_year = last_day.year if (last_day.month, last_day.day) == (12, 31) else last_day.year - 1
     return _delete_in_batches(
         Purchase.objects.filter(invoiced_on__lte=date(closed_year, 12, 31)),
@@ -940,7 +939,7 @@ def send_erasure_final_notices(
 ) -> SweepResult:
     from rights import fulfilment
 
-    today = now.astimezone(UTC).date()
+    today = legal_date(now)
     still_kept = ErasureKeptRow.objects.filter(ledger_id=OuterRef("pk")).filter(
         _kept_row_still_there()
     )

@@ -9,7 +9,7 @@ public holiday (Code du travail L3133-1) moves to the next working day.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -71,11 +71,25 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def legal_date(at: datetime) -> date:
+    """The calendar date of `at` in the legal time zone (A1; a policy choice: Paris). Every
+    legal date is one: receipt, debit, the end of a retention period."""
+    if at.tzinfo is None:
+        raise ValueError("a legal date needs a timezone-aware instant")
+    return at.astimezone(ZoneInfo(settings.LEGAL_TIME_ZONE)).date()
+
+
+def legal_midnight(day: date) -> datetime:
+    """The instant `day` starts in the legal time zone (midnight exists and is unambiguous
+    in Paris: the clocks change at 02:00 and 03:00)."""
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.LEGAL_TIME_ZONE))
+
+
 def received_on(received_at: datetime) -> date:
-    """The calendar date of receipt in the legal time zone (A1; a policy choice: Paris)."""
+    """The calendar date of receipt in the legal time zone (A1)."""
     if received_at.tzinfo is None:
         raise ValueError("received_at must be timezone-aware")
-    return received_at.astimezone(ZoneInfo(settings.LEGAL_TIME_ZONE)).date()
+    return legal_date(received_at)
 
 
 def raw_due_on(received: date) -> date:

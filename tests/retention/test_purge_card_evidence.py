@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+
 import pytest
 
 from people.models import Purchase
@@ -29,6 +31,16 @@ def test_it_keeps_the_card_until_the_period_ends(make_purchase, deferred, months
     assert _card_kept(exactly)
     assert not _card_kept(day_after)
     assert (result.examined, result.affected) == (1, 1)
+
+
+def test_it_reads_today_in_paris(make_purchase):
+    """Debited on a Paris date (people.services), blanked on the Paris day after its last
+    day: 00:30 in Paris is still 23:30 UTC the day before."""
+    purchase = make_purchase(debited_on=date(2024, 12, 15))  # kept through 15 January 2026
+
+    purge_card_evidence(now=datetime(2026, 1, 15, 23, 30, tzinfo=UTC))
+
+    assert not _card_kept(purchase)
 
 
 def test_it_keeps_a_deferred_debit_card_until_15_months(make_purchase):
