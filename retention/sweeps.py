@@ -48,7 +48,7 @@ from people.models import (
     TechnicalTrace,
 )
 from retention.models import LegalHold, Repermission
-from rights.deadlines import add_months, legal_date, legal_midnight
+from rights.deadlines import add_months, legal_date, legal_midnight, period_over
 from rights.models import (
     DataSubjectRequest,
     ErasureKeptRow,
@@ -137,9 +137,9 @@ def last_expired_day(today: date, months: int) -> date:
     goes, one debited exactly 13 months ago stays until tomorrow.
     """
     day = add_months(today, -months)
-    while add_months(day, months) >= today:
+    while not period_over(add_months(day, months), today=today):
         day -= timedelta(days=1)
-    while add_months(day + timedelta(days=1), months) < today:
+    while period_over(add_months(day + timedelta(days=1), months), today=today):
         day += timedelta(days=1)
     return day
 

@@ -71,6 +71,13 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def period_over(last_day: date, *, today: date) -> bool:
+    """Whether a retention period whose last day is `last_day` is over on `today`: a row
+    is kept through its last day and may go the day after. The sweeps
+    (retention.sweeps.last_expired_day) and the erasure plan both ask this."""
+    return last_day < today
+
+
 def legal_date(at: datetime) -> date:
     """The calendar date of `at` in the legal time zone (A1; a policy choice: Paris). Every
     legal date is one: receipt, debit, the end of a retention period."""

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from typing import Any, NamedTuple
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
@@ -45,7 +44,7 @@ from people import stripe as people_stripe
 from people.inventory import Category, Erasure, Field, Recipient, Retention
 from people.models import Person
 from rights import exports, services, tasks
-from rights.deadlines import add_months
+from rights.deadlines import add_months, legal_date, period_over
 from rights.models import (
     RECTIFIABLE_FIELDS,
     ActionRefused,
@@ -317,13 +316,10 @@ class PlanItem:
         return [inventory.get_field(self.model, name).label for name in self.fields]
 
 
-def _legal_today(now: datetime) -> date:
-    return now.astimezone(ZoneInfo(settings.LEGAL_TIME_ZONE)).date()
-
-
 def _keep_until(row: models.Model, rules: Iterable[Retention]) -> date | None:
-    """The date a kept field of `row` may go, from its rule's start field; None if no rule
-    dates it (kept as long as the proof is needed...).
+    """The last day a kept field of `row` is kept (it may go the day after: period_over),
+    from its rule's start field; None if no rule dates it (kept as long as the proof is
+    needed...).
     """
     for rule in rules:
         if not rule.start_field or rule.months is None:
@@ -367,7 +363,7 @@ def erasure_plan(*, person: Person, now: datetime) -> list[PlanItem]:
     one item per group of fields, for all their rows. Kept fields without a date (the proof
     of requests) say why.
     """
-    today = _legal_today(now)
+    today = legal_date(now)
     plan: list[PlanItem] = []
     for model in inventory.person_models():
         rows = inventory.rows_of(model, person=person, email=person.email)
@@ -398,7 +394,7 @@ def erasure_plan(*, person: Person, now: datetime) -> list[PlanItem]:
                 )
                 if action == Erasure.KEEP:
                     until = _keep_until(row, g[0].retention)
-                    if until is not None and until <= today:
+                    if until is not None and period_over(until, today=today):
                         action, until = Erasure.DELETE, None
                         reason = gettext("Its legal retention period is over")
                 if action == Erasure.DELETE and _is_blank(row, g):
@@ -668,7 +664,7 @@ def send_final_notices(keys: list[int], *, now: datetime) -> int:
             language=ledger.notice_language or settings.LANGUAGE_CODE,
             context={
                 "reference": str(ledger.request_code)[:8].upper(),
-                "executed_on": _legal_today(ledger.executed_at),
+                "executed_on": legal_date(ledger.executed_at),
                 "email_days": settings.RIGHTS_SENT_EMAIL_RETENTION_DAYS,
             },
             now=now,
@@ -779,7 +775,7 @@ def lift_restriction(*, restriction: Restriction, by: AbstractBaseUser, now: dat
         context={
             "name": dsr.name if dsr else restriction.person.first_name,
             "restriction": restriction,
-            "lifted_on": _legal_today(now),
+            "lifted_on": legal_date(now),
         },
         dsr=dsr,
         now=now,

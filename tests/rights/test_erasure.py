@@ -82,6 +82,53 @@ def test_it_keeps_deferred_debit_card_details_fifteen_months(alice, make_purchas
     assert card.action == Erasure.KEEP and card.keep_until == date(2026, 6, 10)
 
 
+def _planned(person, purchase, field_name, now):
+    """What the erasure plan at `now` does to `field_name` of `purchase`."""
+    (item,) = [
+        i
+        for i in fulfilment.erasure_plan(person=person, now=now)
+        if i.row_id == purchase.pk and field_name in i.fields
+    ]
+    return item.action
+
+
+@pytest.mark.parametrize(
+    ("day", "action"),
+    [(date(2026, 1, 15), Erasure.KEEP), (date(2026, 1, 16), Erasure.DELETE)],
+)
+def test_it_keeps_card_evidence_through_its_last_day_as_the_sweep_does(
+    alice, make_purchase, day, action
+):
+    """Debited 15 Dec 2024: kept "dans les treize mois", through 15 Jan 2026 (C10)."""
+    from retention.sweeps import purge_card_evidence
+
+    purchase = make_purchase(person=alice, debited_on=date(2024, 12, 15))
+    now = NOW.replace(year=day.year, month=day.month, day=day.day)
+
+    assert _planned(alice, purchase, "card_last4", now) == action
+    purge_card_evidence(now=now)
+    purchase.refresh_from_db()
+    assert (purchase.card_last4 == "4242") == (action == Erasure.KEEP)
+
+
+@pytest.mark.parametrize(
+    ("day", "action"),
+    [(date(2025, 12, 31), Erasure.KEEP), (date(2026, 1, 1), Erasure.DELETE)],
+)
+def test_it_keeps_an_invoice_through_31_december_of_year_10_as_the_sweep_does(
+    alice, make_purchase, day, action
+):
+    """Invoiced in 2015: kept through 31 Dec 2025, ten years after its year's close (C9)."""
+    from retention.sweeps import purge_accounting
+
+    purchase = make_purchase(person=alice, debited_on=date(2015, 6, 1))
+    now = NOW.replace(year=day.year, month=day.month, day=day.day)
+
+    assert _planned(alice, purchase, "invoice_number", now) == action
+    purge_accounting(now=now)
+    assert Purchase.objects.filter(pk=purchase.pk).exists() == (action == Erasure.KEEP)
+
+
 def test_it_changes_nothing_when_planning(holdings):
     fulfilment.erasure_plan(person=holdings["person"], now=NOW)
     assert Person.objects.filter(pk=holdings["person"].pk).exists()
