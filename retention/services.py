@@ -74,14 +74,21 @@ def file_lock(name: str) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# The SweepRun fields a run's totals fill.
+TOTALS = ["rows_examined", "rows_affected", "rows_held", "details"]
+
+
 def run_policy(
     name: str, *, now: datetime, dry_run: bool = False, batch_size: int | None = None
 ) -> SweepRun:
     """Run one policy as of `now` and return its SweepRun (written whatever happens).
 
     A real run takes the policy's lock first; if another run holds it, this one records a
-    skipped run and does nothing. A dry run changes nothing and takes no lock. An error is
-    recorded (with the totals of the batches already committed) and raised again.
+    skipped run and does nothing. A dry run changes nothing and takes no lock. Each batch
+    adds itself to the run's totals in its own transaction, so what was committed is
+    recorded even if the process is killed (SIGKILL, a hard time limit) and never gets to
+    the end (A11: the run then has no `finished_at`). An error is recorded with those
+    totals and raised again.
     """
     policy = sweeps.POLICIES[name]
     batch_size = batch_size or sweeps.DEFAULT_BATCH_SIZE
@@ -95,17 +102,22 @@ def run_policy(
             return run
         progress = sweeps.SweepResult()
 
-        def committed(batch: sweeps.SweepResult) -> None:
+        def record(batch: sweeps.SweepResult) -> None:
             nonlocal progress
             progress = progress + batch
+            _set_totals(run, progress)
+            run.save(update_fields=TOTALS)
 
-        listening = sweeps.batch_listener.set(committed)
+        listening = sweeps.batch_listener.set(record)
         try:
             result = policy.sweep(now=now, dry_run=dry_run, batch_size=batch_size)
         except Exception as exc:
+            # The row's totals, not `progress`: a batch that failed at its commit (a
+            # deferred check) had counted itself before it rolled back.
+            run.refresh_from_db(fields=TOTALS)
             # A database message may quote a row's values: no address reaches the ledger.
             run.error = EMAIL_LIKE.sub("[email]", f"{type(exc).__name__}: {exc}")[:2000]
-            _finish(run, progress)
+            _finish(run)
             raise
         finally:
             sweeps.batch_listener.reset(listening)
@@ -118,12 +130,19 @@ def _no_lock() -> Iterator[bool]:
     yield True
 
 
-def _finish(run: SweepRun, result: sweeps.SweepResult) -> None:
-    run.finished_at = timezone.now()
+def _set_totals(run: SweepRun, result: sweeps.SweepResult) -> None:
     run.rows_examined = result.examined
     run.rows_affected = result.affected
     run.rows_held = result.held
     run.details = result.details
+
+
+def _finish(run: SweepRun, result: sweeps.SweepResult | None = None) -> None:
+    """Close the run with `result`'s totals (None: those its batches recorded) and write
+    its audit event."""
+    run.finished_at = timezone.now()
+    if result is not None:
+        _set_totals(run, result)
     run.save()
     record_event(
         action="retention.sweep_run",

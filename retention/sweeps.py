@@ -200,19 +200,24 @@ NOTHING_HELD = Exists(LegalHold.objects.none())
 # --- The batch engine ---------------------------------------------------------------------
 
 
-# Set by retention.services.run_policy to keep the totals of committed batches, so a run
-# that fails half-way still records what it did.
+# Set by retention.services.run_policy to add each batch to the run's totals in the batch's
+# own transaction, so a run killed half-way still records what it committed.
 batch_listener: ContextVar[Callable[[SweepResult], None] | None] = ContextVar(
     "batch_listener", default=None
 )
 
 
-def batch_committed(batch: SweepResult) -> None:
-    """Called after each committed batch with what that batch did (tests simulate a kill
-    here)."""
+def record_batch(batch: SweepResult) -> None:
+    """Called with what a batch did, inside its transaction, after its rows were acted on:
+    the listener's writes commit, or roll back, with them."""
     listener = batch_listener.get()
     if listener is not None:
         listener(batch)
+
+
+def batch_committed(batch: SweepResult) -> None:
+    """Called after each committed batch. Does nothing: it is where tests and tests/faults
+    simulate a kill or a pause between batches."""
 
 
 def _in_batches(
@@ -269,9 +274,12 @@ def _in_batches(
                 keys = keep(keys)
             if keys:
                 act(keys)
+                batch = SweepResult(
+                    examined=len(keys), affected=len(keys), details={action: len(keys)}
+                )
+                record_batch(batch)
         last_pk = window[-1]
         if keys:
-            batch = SweepResult(examined=len(keys), affected=len(keys), details={action: len(keys)})
             total = total + batch
             batch_committed(batch)
 
@@ -765,6 +773,8 @@ def purge_saved_cards_without_consent(
         last_pk = cards[-1].pk
         removed = remove_withdrawn_cards(cards=cards)
         batch = SweepResult(examined=len(cards), affected=removed, details={"deleted": removed})
+        # Just after the cards' own transaction (Stripe is called outside any), not in it.
+        record_batch(batch)
         total = total + batch
         batch_committed(batch)
     if total.affected < total.examined:

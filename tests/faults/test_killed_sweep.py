@@ -63,6 +63,7 @@ def test_it_finishes_a_killed_sweep_without_processing_a_row_twice(make_person):
     assert 0 < left <= EXPIRED - 3 * BATCH  # killed mid-run, committed batches done
     killed = SweepRun.objects.get()
     assert killed.finished_at is None  # the ledger shows a run that never finished
+    assert killed.rows_affected == EXPIRED - left  # and what it committed (A11)
     wait_for(lambda: _advisory_locks() == 0, timeout=10, what="the dead sweep's lock to go")
 
     again = manage("sweep", "--policy", "technical_traces", "--batch-size", str(BATCH))

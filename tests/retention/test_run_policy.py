@@ -10,6 +10,7 @@ import time_machine
 from django.db import connection
 
 from audit.models import AuditEvent
+from people.models import TechnicalTrace
 from retention import services, sweeps
 from retention.models import SweepRun
 from tests.conftest import NOW
@@ -67,6 +68,55 @@ def test_it_records_the_error_and_what_was_done_before_it(make_trace, monkeypatc
     assert run.error == "RuntimeError: worker lost"
     assert run.rows_affected == 2
     assert AuditEvent.objects.get().details["error"] == "RuntimeError"
+
+
+def test_it_records_what_was_committed_when_killed_mid_run(make_trace, monkeypatch):
+    """A kill (SIGKILL, a hard time limit) never reaches the end of the run: the batches
+    that committed have already written their totals with their rows (A11)."""
+    for _ in range(3):
+        make_trace(seen_at=LONG_AGO)
+    original = sweeps._delete_rows
+    calls = []
+
+    def killed_in_the_second_batch(model, keys):
+        calls.append(keys)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(model, keys)
+
+    monkeypatch.setattr(sweeps, "_delete_rows", killed_in_the_second_batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        services.run_policy("technical_traces", now=NOW, batch_size=2)
+
+    run = SweepRun.objects.get()
+    assert run.finished_at is None
+    assert (run.rows_examined, run.rows_affected, run.details) == (2, 2, {"deleted": 2})
+    assert TechnicalTrace.objects.count() == 1
+
+
+def test_it_does_not_count_a_batch_that_rolled_back_after_counting_itself(make_trace, monkeypatch):
+    """The second batch fails after it recorded its totals (as a deferred check fails at
+    the commit): the run shows only the first."""
+    for _ in range(3):
+        make_trace(seen_at=LONG_AGO)
+    original = sweeps.record_batch
+    calls = []
+
+    def fails_at_the_second_commit(batch):
+        original(batch)
+        calls.append(batch)
+        if len(calls) == 2:
+            raise RuntimeError("deferred check")
+
+    monkeypatch.setattr(sweeps, "record_batch", fails_at_the_second_commit)
+
+    with pytest.raises(RuntimeError):
+        services.run_policy("technical_traces", now=NOW, batch_size=2)
+
+    run = SweepRun.objects.get()
+    assert (run.rows_affected, run.details) == (2, {"deleted": 2})
+    assert TechnicalTrace.objects.count() == 1
 
 
 def test_it_covers_every_policy_in_the_nightly_schedule(settings):
