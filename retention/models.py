@@ -39,7 +39,9 @@ class SweepRun(models.Model):
     skipped = models.BooleanField(_("skipped (already running)"), default=False)
     rows_examined = models.PositiveBigIntegerField(_("rows examined"), default=0)
     rows_affected = models.PositiveBigIntegerField(_("rows affected"), default=0)
-    rows_held = models.PositiveBigIntegerField(_("rows kept by a legal hold"), default=0)
+    rows_held = models.PositiveBigIntegerField(
+        _("rows kept by a legal hold or a restriction"), default=0
+    )
     # Counts per action (e.g. {"asked": 3, "deleted": 2}); never personal data.
     details = models.JSONField(_("details"), default=dict, blank=True)
     # The exception's class and message; empty when the run succeeded.
