@@ -124,7 +124,8 @@ class LogReceivedRequestForm(forms.ModelForm):
         if (
             kind
             and email
-            and DataSubjectRequest.objects.open().for_email(email).filter(kind=kind).exists()
+            # One waiting for confirmation gives way (services.log_received_request).
+            and DataSubjectRequest.objects.active().for_email(email).filter(kind=kind).exists()
         ):
             raise ValidationError(_("This address already has an open request of this kind."))
         if kind and email and cleaned.get("deceased_email"):

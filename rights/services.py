@@ -379,7 +379,11 @@ def log_received_request(
     future. The request is open at once (it came from the person; no confirmation link) and
     the person receives the acknowledgement with their tracker link. Raise ValidationError
     for a future receipt, a portal channel, or invalid details, and IntegrityError when the
-    address already has an open request of that kind.
+    address already has a confirmed request of that kind not yet closed.
+
+    A portal request of the same right still waiting for confirmation is not one yet
+    (anyone can file it for any address): it expires, and the letter's request takes its
+    place, so nobody can keep the DPO from logging a real request by filing unconfirmed ones.
     """
     if received_at.tzinfo is None:
         raise ValidationError({"received_at": "received_at must be timezone-aware."})
@@ -407,6 +411,11 @@ def log_received_request(
         logged_by=by,
     )
     dsr.set_clock(received_at)
+    waiting = DataSubjectRequest.objects.for_email(email).filter(
+        kind=kind, status=RequestStatus.SUBMITTED
+    )
+    for unconfirmed in waiting.select_for_update():
+        unconfirmed.expire(now=now)
     dsr.save()
     dsr.add_step(StepKind.RECEIVED, now=received_at)
     dsr.audit(

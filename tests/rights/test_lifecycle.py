@@ -170,6 +170,35 @@ def test_the_admin_reads_a_receipt_time_as_paris_time(staff_client, bob):
     assert "23:30" in page.content.decode()
 
 
+def test_an_unconfirmed_portal_request_gives_way_to_the_letter_the_dpo_logs(
+    staff_client, bob, make_dsr
+):
+    """A1, A10: anyone can file an unconfirmed request for an address; it must not keep the
+    DPO from logging the person's letter (and its acknowledgement) for up to a week. A
+    confirmed one still does: one open request per right."""
+    waiting = make_dsr(email="dora@example.fr")
+    form = {
+        "kind": "access",
+        "channel": "post",
+        "email": "dora@example.fr",
+        "language": "fr",
+        "received_at_0": "2026-01-10",
+        "received_at_1": "10:00:00",
+        "details": "{}",
+    }
+    client = staff_client(bob)
+    response = client.post("/admin/rights/datasubjectrequest/add/", form)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    waiting.refresh_from_db()
+    assert waiting.status == RequestStatus.EXPIRED
+    logged = DataSubjectRequest.objects.get(channel="post")
+    assert logged.status == RequestStatus.OPEN
+
+    again = client.post("/admin/rights/datasubjectrequest/add/", form)
+    assert again.status_code == 200
+    assert DataSubjectRequest.objects.filter(channel="post").count() == 1
+
+
 def test_it_refuses_a_future_date_in_the_admin(staff_client, bob):
     client = staff_client(bob)
     response = client.post(
