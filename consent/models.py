@@ -161,6 +161,11 @@ class ConsentRecord(models.Model):
         super().save(*args, **kwargs)
 
 
+class OppositionEntryManager(models.Manager):
+    def get_by_natural_key(self, subject_hash: str, channel: str) -> OppositionEntry:
+        return self.get(subject_hash=subject_hash, channel=channel)
+
+
 class OppositionEntry(models.Model):
     """Someone who objected to prospecting (B11): a keyed hash, the channel, the date.
 
@@ -173,6 +178,10 @@ class OppositionEntry(models.Model):
     subject_hash = models.CharField(_("subject (keyed hash)"), max_length=64)
     channel = models.CharField(_("channel"), max_length=10, choices=OppositionChannel)
     objected_at = models.DateTimeField(_("objection date"), default=timezone.now)
+
+    # By its natural key (the subject and channel), so a copy taken before a restore loads
+    # into the restored database whatever the ids (README, "Restoring a backup").
+    objects = OppositionEntryManager()
 
     class Meta:
         verbose_name = _("opposition list entry")
@@ -193,3 +202,6 @@ class OppositionEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.subject_hash[:12]}…"
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.subject_hash, self.channel)

@@ -4,7 +4,10 @@
 - seed: two people (Alice, who asks for erasure, and Bob, who stays), a DPO, Alice's
   confirmed erasure request; prints its reference;
 - erase REFERENCE: the DPO erases Alice (rights.fulfilment.execute_erasure);
-- people: prints the addresses of everyone held, as JSON.
+- people: prints the addresses of everyone held, as JSON;
+- unsubscribe EMAIL: the address's one-click unsubscribe (opposition list, B9);
+- consent EMAIL: the address ticks the marketing box again (its entry leaves the list);
+- opposed EMAIL: prints whether the address is on the opposition list.
 """
 
 from __future__ import annotations
@@ -67,10 +70,36 @@ def people() -> None:
     print(json.dumps(sorted(Person.objects.values_list("email", flat=True))))
 
 
+def unsubscribe(email: str) -> None:
+    from django.utils import timezone
+
+    from audit.hashing import subject_hash
+    from consent import services
+
+    services.unsubscribe(subject=subject_hash(email), now=timezone.now())
+
+
+def consent(email: str) -> None:
+    from django.utils import timezone
+
+    from consent import services
+    from consent.models import ConsentSource
+
+    services.grant_marketing(email=email, source=ConsentSource.SIGNUP, now=timezone.now())
+
+
+def opposed(email: str) -> None:
+    from consent import services
+
+    print(json.dumps(services.is_opposed(email=email)))
+
+
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "okasio_privacy.settings")
     import django
 
     django.setup()
     step, *args = sys.argv[1:]
-    {"seed": seed, "erase": erase, "people": people}[step](*args)
+    steps = {"seed": seed, "erase": erase, "people": people}
+    steps |= {"unsubscribe": unsubscribe, "consent": consent, "opposed": opposed}
+    steps[step](*args)

@@ -53,23 +53,42 @@ def test_it_erases_again_after_a_restore_and_the_audit_chain_still_verifies(tmp_
     suffix = uuid.uuid4().hex[:8]
     live, restored = f"okasio_drill_{suffix}", f"okasio_restored_{suffix}"
     backup, ledger = tmp_path / "okasio.dump", tmp_path / "erasure-ledger.json"
+    opposition = tmp_path / "opposition-list.json"
     _pg("createdb", live)
     try:
         _manage(live, "migrate", "--no-input", "-v", "0")
         reference = _step(live, "seed")
+        _step(live, "unsubscribe", "carol@example.fr")
 
-        # The nightly backup, then an erasure the backup does not know about.
+        # The nightly backup, then an erasure and unsubscribes the backup does not know about.
         _pg("pg_dump", "--format=custom", f"--file={backup}", live)
         _step(live, "erase", reference)
         assert json.loads(_step(live, "people")) == ["bob@example.fr"]
+        _step(live, "unsubscribe", "bob@example.fr")
+        _step(live, "consent", "carol@example.fr")  # her entry leaves the list...
+        _step(live, "unsubscribe", "carol@example.fr")  # ...and comes back with a new id
 
-        # Restoring: keep the ledger of the database being replaced, restore the dump...
+        # Restoring: keep the ledger and the opposition list of the database being
+        # replaced, restore the dump...
         _manage(live, "dumpdata", "rights.ErasureLedger", f"--output={ledger}")
+        _manage(
+            live,
+            "dumpdata",
+            "consent.OppositionEntry",
+            "--natural-primary",
+            f"--output={opposition}",
+        )
         _pg("createdb", restored)
         _pg("pg_restore", "--no-owner", f"--dbname={restored}", str(backup))
         assert json.loads(_step(restored, "people")) == ["alice@example.fr", "bob@example.fr"]
+        assert json.loads(_step(restored, "opposed", "bob@example.fr")) is False
 
-        # ...load the ledger into it, and erase again whoever it names.
+        # ...load them into it (the list by subject and channel, whatever the ids: the
+        # restored database's entry for Carol is updated), and erase again whoever the
+        # ledger names.
+        _manage(restored, "loaddata", str(opposition))
+        assert json.loads(_step(restored, "opposed", "bob@example.fr")) is True  # B9, B11
+        assert json.loads(_step(restored, "opposed", "carol@example.fr")) is True
         _manage(restored, "loaddata", str(ledger))
         again = _manage(restored, "reapply_erasures")
         assert "erased 1 restored record(s)" in again.stdout
