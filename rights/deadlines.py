@@ -109,15 +109,18 @@ def due_on(received: date) -> date:
     return next_working_day(raw_due_on(received))
 
 
-def extended_due_on(received: date) -> date:
-    """The deadline after the one extension of two further months (A4, section E).
+def raw_extended_due_on(received: date) -> date:
+    """The extended deadline before the weekend/holiday roll (A4, section E).
 
     The sources give no EDPB example, so this is the conservative policy choice of A4:
-    the earlier of receipt + 3 months and the initial raw deadline + 2 months, rolled.
+    the earlier of receipt + 3 months and the initial raw deadline + 2 months.
     """
-    return next_working_day(
-        min(add_months(received, 1 + EXTENSION_MONTHS), add_months(raw_due_on(received), 2))
-    )
+    return min(add_months(received, 1 + EXTENSION_MONTHS), add_months(raw_due_on(received), 2))
+
+
+def extended_due_on(received: date) -> date:
+    """The deadline after the one extension of two further months, rolled (A4)."""
+    return next_working_day(raw_extended_due_on(received))
 
 
 def working_days_after(start: date, end: date) -> int:
@@ -133,12 +136,13 @@ def working_days_after(start: date, end: date) -> int:
     return count
 
 
-def suspended_due_on(due: date, paused_days: int) -> date:
+def suspended_due_on(raw_due: date, paused_days: int) -> date:
     """A deadline moved by the days the clock was suspended (A6, EDPB 01/2022 § 159).
 
-    The suspension adds calendar days; a deadline landing on a weekend or a holiday then
-    moves to the next working day, like any deadline (Reg. 1182/71 art. 3(4)).
+    The suspended days lengthen the period itself, so they are added to its raw end
+    (before the weekend/holiday roll), and the roll applies to the end they give, as to any
+    period (Reg. 1182/71 art. 3(4)); it is also the earlier, conservative reading. Received
+    Wed 28 Jan 2026: the month ends Sat 28 Feb, rolled to Mon 2 Mar; suspended 2 days, it
+    ends Mon 2 Mar (28 Feb + 2), not Wed 4 Mar (2 Mar + 2).
     """
-    if paused_days <= 0:
-        return due
-    return next_working_day(due + timedelta(days=paused_days))
+    return next_working_day(raw_due + timedelta(days=paused_days))

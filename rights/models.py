@@ -882,9 +882,12 @@ class DataSubjectRequest(models.Model):
             p.days or 0
             for p in RequestPause.objects.filter(request=self, paused_until__isnull=False)
         )
-        self.current_due_on = deadlines.suspended_due_on(
-            self.extended_due_on or self.due_on, paused
+        raw = (
+            deadlines.raw_extended_due_on(self.received_on)
+            if self.extended_due_on
+            else self.raw_due_on
         )
+        self.current_due_on = deadlines.suspended_due_on(raw, paused)
 
     def mark_identity_checked(
         self, *, method: IdentityMethod | str, by: Any, now: datetime

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -236,3 +236,16 @@ def test_a_doubted_identity_blocks_the_data_until_it_is_checked(
 
     services.record_identity_check(dsr=dsr, method=IdentityMethod.KNOWN_CHANNEL, by=bob, now=NOW)
     assert act(dsr, bob)
+
+
+def test_the_suspended_days_lengthen_the_month_before_its_end_is_rolled(make_dsr, bob):
+    """A6 with Reg. 1182/71 art. 3(4): received Wed 28 Jan 2026, the month ends Sat 28 Feb
+    (due Mon 2 Mar); suspended 2 days, it ends 28 Feb + 2 = Mon 2 Mar, not 2 Mar + 2."""
+    received = datetime(2026, 1, 28, 10, 0, tzinfo=UTC)
+    dsr = make_dsr(confirm=True, now=received)
+    assert dsr.due_on == date(2026, 3, 2)
+    ask(dsr, bob, now=received + DAY)
+    services.answer_request(dsr=dsr, message="The one with my work address", now=received + 3 * DAY)
+    dsr.refresh_from_db()
+    assert dsr.paused_days == 2
+    assert dsr.current_due_on == date(2026, 3, 2)

@@ -51,6 +51,24 @@ def test_it_computes_the_extended_deadline(received, extended):
     assert deadlines.extended_due_on(received) == extended
 
 
+@pytest.mark.parametrize(
+    ("received", "paused", "suspended"),
+    [
+        # A6's example: received Thu 15 Jan 2026, 7 days: 15 Feb (Sun) + 7 = Sun 22 Feb -> 23.
+        (date(2026, 1, 15), 7, date(2026, 2, 23)),
+        # The month ends Sat 28 Feb (rolled to Mon 2 Mar); 2 days lengthen the period, not
+        # the rolled date: 28 Feb + 2 = Mon 2 Mar, not Wed 4 Mar.
+        (date(2026, 1, 28), 2, date(2026, 3, 2)),
+        (date(2026, 1, 28), 0, date(2026, 3, 2)),
+        # 1 May 2026 (Fri, holiday) + weekend: received 1 April, 1 day -> Sat 2 May -> Mon 4.
+        (date(2026, 4, 1), 1, date(2026, 5, 4)),
+    ],
+)
+def test_a_suspension_lengthens_the_period_then_the_end_is_rolled(received, paused, suspended):
+    """A6 (EDPB 01/2022 § 159) with Reg. 1182/71 art. 3(4)."""
+    assert deadlines.suspended_due_on(deadlines.raw_due_on(received), paused) == suspended
+
+
 def test_it_knows_the_eleven_french_holidays_of_2026():
     holidays = deadlines.french_public_holidays(2026)
     assert len(holidays) == 11
