@@ -17,17 +17,28 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
-# A path segment of 16 or more URL-safe characters without a dot (a host name has one),
-# with a digit or a capital in it (a long model name in an admin URL has neither): our
-# tokens are 43 characters (secrets.token_urlsafe(32)) or signed values.
-TOKEN = re.compile(r"(?<=/)(?=[^/]*[A-Z0-9])[\w\-:~%]{16,}(?=/|$)")
+
+def _is_secret(segment: str) -> bool:
+    """Whether a path segment looks like one of our secrets: a signed value (it holds a
+    ":"; compressed, it starts with a dot), or 16 or more URL-safe characters without a
+    dot with a digit or a capital in them (secrets.token_urlsafe; a hashed static file has
+    a dot, a long model name in an admin URL neither digit nor capital)."""
+    if ":" in segment:
+        return True
+    return len(segment) >= 16 and "." not in segment and bool(re.search(r"[A-Z0-9]", segment))
 
 
 def redact_url(url: str) -> str:
-    """`url` (a path, or a whole URL) without its secrets: token-like path segments become
+    """`url` (a path, or a whole URL) without its secrets: secret-like path segments become
     "<token>", and a query string becomes "?…"."""
-    path, query, _ = url.partition("?")
-    return TOKEN.sub("<token>", path) + ("?…" if query else "")
+    url, query, _ = url.partition("?")
+    origin, path = "", url
+    if "://" in url:  # a whole URL (a Referer): its host is not a path segment
+        scheme, _, rest = url.partition("://")
+        host, slash, path = rest.partition("/")
+        origin, path = f"{scheme}://{host}", slash + path
+    path = re.sub(r"(?<=/)[^/]+", lambda m: "<token>" if _is_secret(m[0]) else m[0], path)
+    return origin + path + ("?…" if query else "")
 
 
 class RedactURLs(logging.Filter):
