@@ -30,6 +30,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
+from django.template.defaultfilters import linebreaksbr
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -64,6 +65,7 @@ from rights.models import (
     RequestStep,
     Restriction,
     RestrictionCase,
+    StepKind,
     validate_details,
 )
 
@@ -141,13 +143,23 @@ class LogReceivedRequestForm(forms.ModelForm):
 
 class RequestStepInline(admin.TabularInline):
     model = RequestStep
-    fields = ["at", "kind", "message"]
+    fields = ["at", "kind", "shown_message"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("message"))
+    def shown_message(self, step: RequestStep) -> str:
+        if step.kind == StepKind.JOINED and step.message:
+            return format_html(
+                "<em>{}</em><br>{}",
+                _("Sent from the form, not confirmed: anyone who knows the address can send it."),
+                linebreaksbr(step.message),
+            )
+        return step.message
 
 
 class RequestPauseInline(admin.TabularInline):

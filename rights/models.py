@@ -816,8 +816,11 @@ class DataSubjectRequest(models.Model):
             )
             self.paused_since = today
         if reason == PauseReason.IDENTITY:
+            # A new doubt undoes an earlier check: the data wait for a new one (A5).
             self.identity_doubt_reason = doubt_reason
             self.identity_method_asked = identity_method
+            self.identity_checked_at = None
+            self.identity_check_method = ""
         self.status = RequestStatus.AWAITING_PERSON
         self.save(
             update_fields=[
@@ -825,6 +828,8 @@ class DataSubjectRequest(models.Model):
                 "paused_since",
                 "identity_doubt_reason",
                 "identity_method_asked",
+                "identity_checked_at",
+                "identity_check_method",
             ]
         )
         self.add_step(StepKind.QUESTION, now=now, message=message)
@@ -1073,7 +1078,8 @@ class RequestStep(models.Model):
     )
     kind = models.CharField(_("step"), max_length=20, choices=StepKind)
     at = models.DateTimeField(_("at"), default=timezone.now)
-    # A message from the DPO to the person (StepKind.MESSAGE); may hold personal data.
+    # A message from the DPO to the person (StepKind.MESSAGE), the person's answer, or what
+    # a joining submission asked (StepKind.JOINED); may hold personal data.
     message = models.TextField(_("message"), blank=True)
 
     class Meta:
@@ -1088,6 +1094,12 @@ class RequestStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}" if self.at else "Step"
+
+    @property
+    def public_message(self) -> str:
+        """The message the person's tracker shows: not a joining submission's, which nobody
+        confirmed (anyone who knows the address can send one); the DPO sees it, marked."""
+        return "" if self.kind == StepKind.JOINED else self.message
 
 
 class RequestPause(models.Model):

@@ -235,6 +235,21 @@ def test_a_doubted_identity_blocks_the_data_until_it_is_checked(
         act(dsr, bob)
 
     services.record_identity_check(dsr=dsr, method=IdentityMethod.KNOWN_CHANNEL, by=bob, now=NOW)
+    # A new doubt after the check (the answer came from another address) blocks again.
+    ask(
+        dsr,
+        bob,
+        now=NOW + 4 * DAY,
+        pause_clock=False,
+        reason=PauseReason.IDENTITY,
+        doubt_reason="The answer came from another address",
+        identity_method=IdentityMethod.KNOWN_CHANNEL,
+    )
+    services.answer_request(dsr=dsr, message="It is me", now=NOW + 5 * DAY)
+    with pytest.raises(ActionRefused, match="doubted the person's identity"):
+        act(dsr, bob)
+
+    services.record_identity_check(dsr=dsr, method=IdentityMethod.KNOWN_CHANNEL, by=bob, now=NOW)
     assert act(dsr, bob)
 
 

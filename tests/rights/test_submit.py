@@ -177,9 +177,12 @@ def test_it_joins_a_second_open_request_of_the_same_kind(client, db):
 
 
 @pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
-def test_what_a_joining_submission_asked_is_kept_on_its_step(client, make_dsr, confirmed):
+def test_what_a_joining_submission_asked_is_kept_for_the_dpo_only(
+    client, make_dsr, staff_client, bob, confirmed
+):
     """Nothing sent is lost: the request keeps its first details, the "joined" step holds
-    what the second submission asked, shown to the DPO and on the tracker."""
+    what the second submission asked. Nobody confirmed it (anyone who knows the address can
+    send one), so the DPO sees it marked so, and the person's tracker does not show it."""
     dsr = make_dsr(confirm=confirmed, kind="erasure", details={"scope": "everything"})
     services.submit_request(
         kind="erasure",
@@ -193,9 +196,14 @@ def test_what_a_joining_submission_asked_is_kept_on_its_step(client, make_dsr, c
     assert dsr.details["scope"] == "everything"
     step = dsr.steps.get(kind=StepKind.JOINED)
     assert "Only my reviews of the pottery class" in step.message
+    page = staff_client(bob).get(f"/admin/rights/datasubjectrequest/{dsr.pk}/change/")
+    html = page.content.decode()
+    assert "Only my reviews of the pottery class" in html
+    assert "non confirmé" in html  # the admin renders in French
     if confirmed:
-        page = client.get(f"/en/suivi/{dsr.tracker_token}/").content.decode()
-        assert "Only my reviews of the pottery class" in page
+        tracker = client.get(f"/en/suivi/{dsr.tracker_token}/").content.decode()
+        assert 'data-step="joined"' in tracker
+        assert "pottery" not in tracker
 
 
 @pytest.mark.parametrize("confirmed", [False, True], ids=["unconfirmed", "confirmed"])
@@ -354,10 +362,10 @@ def test_it_joins_concurrent_submissions_into_one_request(db):
 
 
 class _ReadsElsewhere:
-    """A router that sends reads to a replica this test run does not have."""
+    """A router that sends the requests' reads to a replica this test run does not have."""
 
     def db_for_read(self, model, **hints):
-        return "replica"
+        return "replica" if model is DataSubjectRequest else None
 
     def db_for_write(self, model, **hints):
         return "default"
