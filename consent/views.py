@@ -99,7 +99,13 @@ def set_marketing(request: HttpRequest) -> HttpResponse:
     if not email:
         return _sign_in_needed(request)
     now = timezone.now()
-    if request.POST.get("marketing") == "on":
+    ticked = request.POST.get("marketing") == "on"
+    # Only a change of the box is a choice: saving a box shown ticked by the soft opt-in is
+    # no consent (B10: never from a pre-ticked box), nor saving one shown unticked under a
+    # restriction a withdrawal.
+    if ticked == (request.POST.get("shown") == "on"):
+        return redirect("consent:my_consents")
+    if ticked:
         services.grant_marketing(email=email, source=ConsentSource.PRIVACY_SPACE, now=now)
     else:
         services.withdraw_marketing(email=email, source=ConsentSource.PRIVACY_SPACE, now=now)

@@ -29,11 +29,11 @@ def test_it_shows_the_marketing_box_unticked_by_default(privacy_client, db):
 
 def test_it_grants_then_withdraws_marketing(privacy_client, db):
     client = privacy_client()
-    client.post("/vie-privee/consentements/marketing/", {"marketing": "on"})
+    client.post("/vie-privee/consentements/marketing/", {"marketing": "on", "shown": "off"})
     assert services.may_send_marketing(email="alice@example.fr", now=NOW.replace(year=2099))
     page = client.get("/vie-privee/consentements/").content.decode()
     assert 'value="on" checked' in page
-    client.post("/vie-privee/consentements/marketing/", {})
+    client.post("/vie-privee/consentements/marketing/", {"shown": "on"})
     actions = list(ConsentRecord.objects.order_by("id").values_list("action", "source"))
     assert actions == [
         (Action.GRANTED, ConsentSource.PRIVACY_SPACE),
@@ -59,7 +59,7 @@ def test_unticking_the_client_box_withdraws_and_objects(privacy_client, make_per
     make_person(is_client=True)
     client = privacy_client()
 
-    client.post("/vie-privee/consentements/marketing/", {})
+    client.post("/vie-privee/consentements/marketing/", {"shown": "on"})
 
     record = ConsentRecord.objects.get()
     assert (record.action, record.source) == (Action.WITHDRAWN, ConsentSource.PRIVACY_SPACE)
@@ -68,3 +68,18 @@ def test_unticking_the_client_box_withdraws_and_objects(privacy_client, make_per
     page = client.get("/en/vie-privee/consentements/").content.decode()
     assert 'name="marketing" value="on">' in page  # no "checked"
     assert "You receive them as an Okasio client" not in page
+
+
+def test_saving_the_box_as_shown_records_nothing(privacy_client, make_person):
+    """B10: a box the soft opt-in shows ticked, saved unchanged, is no consent (a consent
+    never comes from a pre-ticked box); likewise, saving an unticked box unchanged is no
+    withdrawal."""
+    make_person(is_client=True)
+    client = privacy_client()
+    assert 'name="shown" value="on"' in client.get("/vie-privee/consentements/").content.decode()
+
+    client.post("/vie-privee/consentements/marketing/", {"marketing": "on", "shown": "on"})
+    client.post("/vie-privee/consentements/marketing/", {"shown": "off"})
+
+    assert not ConsentRecord.objects.exists()
+    assert not OppositionEntry.objects.exists()
