@@ -509,12 +509,14 @@ def purge_prospects(
         keep=not_objected,
     )
     # An email that never left (the task gave up) is sent again every day, until it leaves
-    # or its grace period since it was asked ends (then the person goes, above).
+    # or its grace period since it was asked ends (then the person goes, above). The four
+    # passes meet disjoint people, so nobody is counted twice (held ones included).
+    never_left = _asked_this_cycle().filter(
+        sent_at__isnull=True, asked_at__lt=now - ONE_DAY, asked_at__gte=grace_ended
+    )
     resend = _in_batches(
         expired,
-        conditions=(
-            Exists(_asked_this_cycle().filter(sent_at__isnull=True, asked_at__lt=now - ONE_DAY)),
-        ),
+        conditions=(Exists(never_left),),
         held=held,
         dry_run=dry_run,
         batch_size=batch_size,

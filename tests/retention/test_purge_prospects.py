@@ -231,6 +231,24 @@ def test_an_address_refused_for_a_whole_grace_period_does_not_keep_its_person(
     assert mail.outbox == []
 
 
+def test_a_dry_run_counts_what_the_run_does_and_each_person_once(
+    expired_prospect, make_hold, django_capture_on_commit_callbacks
+):
+    """An email that never left, past the grace period: the person goes, and is not also
+    counted as one to resend, in a dry run or, held, in the held count."""
+    Repermission.objects.create(person=expired_prospect, asked_at=NOW, sent_at=None)
+    later = NOW + GRACE + timedelta(days=1)
+    hold = make_hold(expired_prospect)
+    held = purge_prospects(now=later, dry_run=True)
+    assert (held.examined, held.affected, held.held) == (1, 0, 1)
+    hold.delete()
+
+    dry = purge_prospects(now=later, dry_run=True)
+    real = _sweep(django_capture_on_commit_callbacks, now=later)
+    assert dry.details == real.details == {"deleted": 1, "asked": 0, "resent": 0}
+    assert dry.examined == real.examined == 1
+
+
 @pytest.mark.parametrize("flag", ["is_client", "is_user"])
 def test_it_leaves_clients_and_account_holders_to_their_own_rules(
     make_person, django_capture_on_commit_callbacks, flag
