@@ -22,7 +22,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import partial, reduce
+from operator import or_
 
 from dateutil.relativedelta import relativedelta
 from django.apps import apps
@@ -159,30 +160,36 @@ def _months(model: str, field_name: str, key: str | None = None) -> int:
 # --- Who is held --------------------------------------------------------------------------
 
 
+def _holders(now: datetime) -> tuple[QuerySet, QuerySet]:
+    """What holds a person, the one place that says it: a legal hold not ended (from the
+    moment it is placed, even one dated to start later) keeps the evidence of a dispute; an
+    active restriction (GDPR 18(2): "with the exception of storage", processed only with
+    consent or for legal claims; REQUIREMENTS B5) keeps everything stored as it is:
+    deleting, blanking or emailing is processing, and deleting the person would also delete
+    the restriction (CASCADE). Both are small tables, read through their person index."""
+    return LegalHold.objects.not_ended(now=now), Restriction.objects.active()
+
+
+def _held_through(now: datetime, **lookup: OuterRef) -> Q:
+    """An EXISTS per kind of holder, OR-ed: each is an index lookup (one EXISTS over a join
+    of both would make PostgreSQL scan every person)."""
+    return reduce(or_, (Q(Exists(holders.filter(**lookup))) for holders in _holders(now)))
+
+
 def held_people(now: datetime) -> QuerySet:
-    """The people no sweep may touch, the one place that says who is held.
-
-    A legal hold not ended (from the moment it is placed, even one dated to start later)
-    keeps the evidence of a dispute. An active restriction (GDPR 18(2): "with the exception
-    of storage", processed only with consent or for legal claims; REQUIREMENTS B5) keeps
-    everything stored as it is: deleting, blanking or emailing is processing, and deleting
-    the person would also delete the restriction (CASCADE).
-    """
-    return Person.objects.filter(
-        Exists(LegalHold.objects.not_ended(now=now).filter(person_id=OuterRef("pk")))
-        | Exists(Restriction.objects.active().filter(person_id=OuterRef("pk")))
-    )
+    """The people no sweep may touch (see `_holders`)."""
+    return Person.objects.filter(_held_through(now, person_id=OuterRef("pk")))
 
 
-def _held(now: datetime, person_ref: str) -> Exists:
+def _held(now: datetime, person_ref: str) -> Q:
     """True for rows whose person (through `person_ref`) is held."""
-    return Exists(held_people(now).filter(pk=OuterRef(person_ref)))
+    return _held_through(now, person_id=OuterRef(person_ref))
 
 
-def _held_by_email(now: datetime, email_ref: str) -> Exists:
+def _held_by_email(now: datetime, email_ref: str) -> Q:
     """True for rows kept by address (requests, the outbox) whose address is a held
     person's."""
-    return Exists(held_people(now).filter(email__iexact=OuterRef(email_ref)))
+    return _held_through(now, person__email__iexact=OuterRef(email_ref))
 
 
 def _held_by_hash(now: datetime, hash_field: str) -> Q:
