@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from audit.models import ActorType
 from audit.services import EMAIL_LIKE, record_event
+from consent import services as consent_services
 from retention import sweeps
 from retention.models import Repermission, SweepRun
 from rights import emails
@@ -206,6 +207,12 @@ def send_repermission_emails(*, repermission_ids: list[int]) -> int:
             .select_related("person")
             .select_for_update(skip_locked=True, of=("self",))
         )
+        # Someone who objected since they were asked gets no email (B9); the prospects sweep
+        # deletes them at its next run (a restricted person stays, held).
+        objected = consent_services.objected_to_marketing(
+            emails=[repermission.person.email for repermission in pending], now=timezone.now()
+        )
+        pending = [r for r in pending if r.person.email not in objected]
         if not pending:
             return 0
         with get_connection() as mail:

@@ -249,6 +249,18 @@ def test_a_dry_run_counts_what_the_run_does_and_each_person_once(
     assert dry.examined == real.examined == 1
 
 
+def test_an_email_already_queued_does_not_go_to_someone_who_objected_since(expired_prospect):
+    """B9: the objection can come between the question being queued and the email leaving
+    (a retry, a broker backlog): the task checks again."""
+    asked = Repermission.objects.create(person=expired_prospect, asked_at=NOW, sent_at=None)
+    consent_services.withdraw_marketing(
+        email=expired_prospect.email, source=ConsentSource.UNSUBSCRIBE, now=NOW
+    )
+
+    assert services.send_repermission_emails(repermission_ids=[asked.pk]) == 0
+    assert mail.outbox == []
+
+
 @pytest.mark.parametrize("flag", ["is_client", "is_user"])
 def test_it_leaves_clients_and_account_holders_to_their_own_rules(
     make_person, django_capture_on_commit_callbacks, flag
