@@ -262,6 +262,8 @@ def _in_batches(
             examined=count + held_count, affected=count, held=held_count, details={action: count}
         )
     total = SweepResult(examined=held_count, held=held_count, details={action: 0})
+    if held_count:
+        record_batch(SweepResult(examined=held_count, held=held_count))  # kept if killed later
     last_pk = 0
     while True:
         window = list(

@@ -95,6 +95,33 @@ def test_it_records_what_was_committed_when_killed_mid_run(make_trace, monkeypat
     assert TechnicalTrace.objects.count() == 1
 
 
+def test_a_killed_run_keeps_its_held_count(make_trace, make_person, make_hold, monkeypatch):
+    """The rows a hold kept are proof too (A11): counted before the first batch, they
+    stay on a run that never reaches its end."""
+    held = make_person(email="held@example.fr")
+    make_hold(held)
+    make_trace(person=held, seen_at=LONG_AGO)
+    for _ in range(3):
+        make_trace(seen_at=LONG_AGO)
+    original = sweeps._delete_rows
+    calls = []
+
+    def killed_in_the_second_batch(model, keys):
+        calls.append(keys)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return original(model, keys)
+
+    monkeypatch.setattr(sweeps, "_delete_rows", killed_in_the_second_batch)
+
+    with pytest.raises(KeyboardInterrupt):
+        services.run_policy("technical_traces", now=NOW, batch_size=2)
+
+    run = SweepRun.objects.get()
+    # The first batch of two keys met the held row and one other; the second was killed.
+    assert (run.rows_examined, run.rows_affected, run.rows_held) == (2, 1, 1)
+
+
 def test_it_does_not_count_a_batch_that_rolled_back_after_counting_itself(make_trace, monkeypatch):
     """The second batch fails after it recorded its totals (as a deferred check fails at
     the commit): the run shows only the first."""
