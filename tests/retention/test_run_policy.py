@@ -70,11 +70,8 @@ def test_it_records_the_error_and_what_was_done_before_it(make_trace, monkeypatc
     assert AuditEvent.objects.get().details["error"] == "RuntimeError"
 
 
-def test_it_records_what_was_committed_when_killed_mid_run(make_trace, monkeypatch):
-    """A kill (SIGKILL, a hard time limit) never reaches the end of the run: the batches
-    that committed have already written their totals with their rows (A11)."""
-    for _ in range(3):
-        make_trace(seen_at=LONG_AGO)
+def _kill_in_the_second_batch(monkeypatch) -> None:
+    """The second batch's deletion raises KeyboardInterrupt, as a kill would stop it."""
     original = sweeps._delete_rows
     calls = []
 
@@ -85,6 +82,14 @@ def test_it_records_what_was_committed_when_killed_mid_run(make_trace, monkeypat
         return original(model, keys)
 
     monkeypatch.setattr(sweeps, "_delete_rows", killed_in_the_second_batch)
+
+
+def test_it_records_what_was_committed_when_killed_mid_run(make_trace, monkeypatch):
+    """A kill (SIGKILL, a hard time limit) never reaches the end of the run: the batches
+    that committed have already written their totals with their rows (A11)."""
+    for _ in range(3):
+        make_trace(seen_at=LONG_AGO)
+    _kill_in_the_second_batch(monkeypatch)
 
     with pytest.raises(KeyboardInterrupt):
         services.run_policy("technical_traces", now=NOW, batch_size=2)
@@ -103,16 +108,7 @@ def test_a_killed_run_keeps_its_held_count(make_trace, make_person, make_hold, m
     make_trace(person=held, seen_at=LONG_AGO)
     for _ in range(3):
         make_trace(seen_at=LONG_AGO)
-    original = sweeps._delete_rows
-    calls = []
-
-    def killed_in_the_second_batch(model, keys):
-        calls.append(keys)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return original(model, keys)
-
-    monkeypatch.setattr(sweeps, "_delete_rows", killed_in_the_second_batch)
+    _kill_in_the_second_batch(monkeypatch)
 
     with pytest.raises(KeyboardInterrupt):
         services.run_policy("technical_traces", now=NOW, batch_size=2)
