@@ -147,7 +147,8 @@ def _lock_and_read_last_hash() -> str | None:
     sees the event of whoever held the lock before.
     """
     if connection.vendor != "postgresql":
-        return AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first()
+        head = chain_head()
+        return head.hash if head else None
     with connection.cursor() as cursor:
         cursor.execute(LOCK_AND_READ_LAST_HASH, [APPEND_LOCK_KEY])
         row = cursor.fetchone()

@@ -9,7 +9,6 @@ from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.hashing import normalise_email
 from rights.forms import AddressField
 
 
@@ -28,9 +27,6 @@ class ProspectRowForm(forms.Form):
         required=False,
         validators=[RegexValidator(r"^[\w .:/-]*$", _("Letters, digits, spaces and .:/- only."))],
     )
-
-    def clean_email(self) -> str:
-        return normalise_email(self.cleaned_data["email"])
 
     def clean_collected_at(self) -> datetime | None:
         collected_at = self.cleaned_data["collected_at"]

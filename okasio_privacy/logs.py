@@ -17,6 +17,9 @@ from typing import Any
 
 from gunicorn.glogging import Logger
 
+SEGMENT = re.compile(r"(?<=/)[^/]+")
+DIGIT_OR_CAPITAL = re.compile(r"[A-Z0-9]")
+
 
 def _is_secret(segment: str) -> bool:
     """Whether a path segment looks like one of our secrets: a signed value (it holds a
@@ -25,7 +28,7 @@ def _is_secret(segment: str) -> bool:
     a dot, a long model name in an admin URL neither digit nor capital)."""
     if ":" in segment:
         return True
-    return len(segment) >= 16 and "." not in segment and bool(re.search(r"[A-Z0-9]", segment))
+    return len(segment) >= 16 and "." not in segment and bool(DIGIT_OR_CAPITAL.search(segment))
 
 
 def redact_url(url: str) -> str:
@@ -37,7 +40,7 @@ def redact_url(url: str) -> str:
         scheme, _, rest = url.partition("://")
         host, slash, path = rest.partition("/")
         origin, path = f"{scheme}://{host}", slash + path
-    path = re.sub(r"(?<=/)[^/]+", lambda m: "<token>" if _is_secret(m[0]) else m[0], path)
+    path = SEGMENT.sub(lambda m: "<token>" if _is_secret(m[0]) else m[0], path)
     return origin + path + ("?…" if query else "")
 
 

@@ -251,11 +251,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 OTP_TOTP_ISSUER = "Okasio Privacy"
-# Five failed logins for one username from one address lock that pair out for an hour.
 # How many reverse proxies of ours (TLS terminator, load balancer) stand in front of the
 # portal, each appending to X-Forwarded-For: 0 when clients connect to gunicorn directly.
 # The per-IP rate limits and the login lockouts read the client's address through it.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+# Five failed logins for one username from one address lock that pair out for an hour.
 AXES_CLIENT_IP_CALLABLE = "okasio_privacy.proxies.client_ip"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)

@@ -25,7 +25,6 @@ from datetime import date, datetime, timedelta
 from functools import partial, reduce
 from operator import or_
 
-from dateutil.relativedelta import relativedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connections, models, transaction
@@ -1013,7 +1012,8 @@ def purge_consent_proof(
     # after (claims): so a record goes only once the record that replaced it is itself
     # older than the period. The latest record of a subject and purpose never goes here:
     # a current consent keeps its proof as long as it lasts.
-    before = expired_before(now, _months("consent.ConsentRecord", "at"))
+    proof_months = _months("consent.ConsentRecord", "at")
+    before = expired_before(now, proof_months)
     later = Q(at__gt=OuterRef("at")) | Q(at=OuterRef("at"), pk__gt=OuterRef("pk"))
     replaced = ConsentRecord.objects.filter(later, purpose=OuterRef("purpose"), at__lt=before)
     superseded = Exists(
@@ -1021,10 +1021,8 @@ def purge_consent_proof(
     ) | Exists(replaced.filter(browser_id=OuterRef("browser_id")))
     # A cookie choice lapses after CONSENT_CHOICE_MONTHS (the banner asks again, under a new
     # browser id): from then it is relied on no more, replaced or not (C5).
-    lapsed = Q(
-        browser_id__isnull=False,
-        at__lt=before - relativedelta(months=settings.CONSENT_CHOICE_MONTHS),
-    )
+    lapsed_before = expired_before(now, proof_months + settings.CONSENT_CHOICE_MONTHS)
+    lapsed = Q(browser_id__isnull=False, at__lt=lapsed_before)
     return _delete_in_batches(
         ConsentRecord.objects.filter(at__lt=before),
         conditions=(superseded | lapsed,),

@@ -24,7 +24,5 @@ def run_sweep(policy: str) -> int:
 
 
 @shared_task(autoretry_for=(SMTPException, OSError), retry_backoff=True, max_retries=8)
-def send_repermission_emails(repermission_ids: list[int], sent_at: str | None = None) -> int:
-    # `sent_at` is ignored: each email is dated when it leaves. Tasks queued before that
-    # change still carry it.
+def send_repermission_emails(repermission_ids: list[int]) -> int:
     return services.send_repermission_emails(repermission_ids=repermission_ids)

@@ -33,10 +33,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.hashing import normalise_email
 from okasio_privacy.drf import StrictCharField
 from rights import services
-from rights.forms import EMAIL_MAX_LENGTH, FORMS
+from rights.forms import EMAIL_MAX_LENGTH, FORMS, stored_address
 from rights.models import RequestKind, RequestStatus, StepKind, validate_details
 from rights.ratelimits import rate_limited
 
@@ -136,8 +135,8 @@ class SubmitRequestApi(PublicApi):
         details = DetailsField(required=False, default=dict)
 
         def validate_email(self, value: str) -> str:
-            email = normalise_email(value)
-            if len(email) > EMAIL_MAX_LENGTH:  # lower-casing can lengthen some characters
+            email = stored_address(value)
+            if email is None:
                 raise serializers.ValidationError(self.fields["email"].error_messages["invalid"])
             return email
 

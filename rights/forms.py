@@ -38,9 +38,15 @@ from rights.models import (
 EMAIL_MAX_LENGTH = 254
 
 
+def stored_address(email: str) -> str | None:
+    """An address as we store it (normalised), or None when it no longer fits our columns
+    once normalised (lower-casing can lengthen some characters). The forms and the API."""
+    email = normalise_email(email)
+    return email if len(email) <= EMAIL_MAX_LENGTH else None
+
+
 class AddressField(forms.EmailField):
-    """An email address as we store it: normalised, and short enough for our columns once
-    normalised (lower-casing can lengthen some characters)."""
+    """An email address field whose value is `stored_address`'s."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_length=EMAIL_MAX_LENGTH, **kwargs)
@@ -49,10 +55,10 @@ class AddressField(forms.EmailField):
         email = super().clean(value)
         if not email:
             return email
-        email = normalise_email(email)
-        if len(email) > EMAIL_MAX_LENGTH:
+        stored = stored_address(email)
+        if stored is None:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return email
+        return stored
 
 
 def _textarea(label: str, *, required: bool = True, help_text: str = "") -> forms.CharField:

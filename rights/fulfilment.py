@@ -235,7 +235,7 @@ class FieldChange:
 def rectification_diff(*, dsr: DataSubjectRequest) -> list[FieldChange]:
     """The changes the person proposed that differ from what we hold, in form order."""
     proposed = dsr.details.get("proposed") or {}
-    person = Person.objects.with_email(dsr.subject_email).first()
+    person = person_of(dsr)
     changes = []
     for name in RECTIFIABLE_FIELDS:
         if name not in proposed:

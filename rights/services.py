@@ -338,8 +338,9 @@ def _join_existing(
     """The same right asked again while a request is open: tell the person by email.
 
     What this submission asked is kept on the "joined" step, in its own words, for the DPO
-    and on the tracker: the request keeps its first details, and nothing sent is lost
-    (an objection to marketing joining one to another use, a further correction).
+    only (RequestStep.public_message: nobody confirmed it): the request keeps its first
+    details, and nothing sent is lost (an objection to marketing joining one to another
+    use, a further correction).
     The email carries a fresh link to the existing request (a confirmation link while it
     waits for confirmation, a tracker link after), so a lost first email is not a dead end.
     """
