@@ -347,3 +347,18 @@ def stripe_api(stripe_server, settings):
     from people import stripe as people_stripe
 
     return people_stripe.client()
+
+
+@pytest.fixture
+def attached_method(stripe_api, alice) -> str:
+    """A card attached at Stripe (localstripe) to Alice's customer, not kept yet; its id."""
+    customer = stripe_api.v1.customers.create(params={"email": alice.email})
+    method = stripe_api.v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2030, "cvc": "123"},
+        }
+    )
+    stripe_api.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    assert stripe_api.v1.payment_methods.retrieve(method.id).customer == customer.id
+    return method.id

@@ -24,19 +24,10 @@ def _customer_of(stripe_api, card: SavedCard) -> str | None:
 
 
 @pytest.fixture
-def saved_card(stripe_api, alice):
-    customer = stripe_api.v1.customers.create(params={"email": alice.email})
-    method = stripe_api.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2030, "cvc": "123"},
-        }
-    )
-    stripe_api.v1.payment_methods.attach(method.id, params={"customer": customer.id})
-    assert stripe_api.v1.payment_methods.retrieve(method.id).customer == customer.id
+def saved_card(attached_method, alice):
     return services.keep_card(
         person=alice,
-        card=services.CardDetails(method.id, "visa", "4242", 4, 2030),
+        card=services.CardDetails(attached_method, "visa", "4242", 4, 2030),
         source=ConsentSource.CHECKOUT,
         now=NOW,
     )
@@ -128,20 +119,6 @@ def test_it_stores_no_cvv_in_any_model():
             assert not any(w in name for w in ["cvv", "cvc", "cryptogram", "security_code"]), (
                 f"{model._meta.label}.{field.name}"
             )
-
-
-@pytest.fixture
-def attached_method(stripe_api, alice):
-    """A card attached at Stripe (localstripe) to Alice's customer, not kept yet."""
-    customer = stripe_api.v1.customers.create(params={"email": alice.email})
-    method = stripe_api.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2030, "cvc": "123"},
-        }
-    )
-    stripe_api.v1.payment_methods.attach(method.id, params={"customer": customer.id})
-    return method.id
 
 
 def test_it_does_not_keep_a_card_withdrawn_after_the_checkout_reported_late(

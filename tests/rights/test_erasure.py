@@ -305,19 +305,13 @@ def test_an_ended_legal_hold_does_not_block(holdings, erasure_dsr, bob, seams):
     assert not Person.objects.filter(pk=alice.pk).exists()
 
 
-def test_it_detaches_saved_cards_at_stripe(stripe_api, alice, erasure_dsr, bob, monkeypatch):
+def test_it_detaches_saved_cards_at_stripe(
+    stripe_api, alice, attached_method, erasure_dsr, bob, monkeypatch
+):
     monkeypatch.setattr(fulfilment, "stripe_delete_customer", lambda **kwargs: None)
-    customer = stripe_api.v1.customers.create(params={"email": alice.email})
-    method = stripe_api.v1.payment_methods.create(
-        params={
-            "type": "card",
-            "card": {"number": "4242424242424242", "exp_month": 4, "exp_year": 2030, "cvc": "123"},
-        }
-    )
-    stripe_api.v1.payment_methods.attach(method.id, params={"customer": customer.id})
     SavedCard.objects.create(
         person=alice,
-        stripe_payment_method_id=method.id,
+        stripe_payment_method_id=attached_method,
         brand="visa",
         last4="4242",
         exp_month=4,
@@ -326,5 +320,5 @@ def test_it_detaches_saved_cards_at_stripe(stripe_api, alice, erasure_dsr, bob, 
         consent_text_version="v1",
     )
     fulfilment.execute_erasure(dsr=erasure_dsr, person=alice, by=bob, now=NOW)
-    assert stripe_api.v1.payment_methods.retrieve(method.id).customer is None
+    assert stripe_api.v1.payment_methods.retrieve(attached_method).customer is None
     assert not SavedCard.objects.exists()
